@@ -1,0 +1,224 @@
+"""Server configuration: the seed's TOMATOPLAN_* variables, from the environment or `.env`.
+
+The environment wins over `.env`; relative paths are taken from the working directory.
+Every value is checked at start so that a typo stops the server with one clear line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+from typing import Mapping, Optional
+
+PREFIX = "TOMATOPLAN_"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+class ConfigError(ValueError):
+    """A configuration value cannot be used; the message names the variable."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    """One configuration variable as documented in the README and the admin page."""
+
+    name: str
+    default: str
+    help: str
+
+
+# The order here is the order of the README's configuration table.
+SETTINGS = (
+    Setting("HOST", "0.0.0.0", "Adresse d'écoute"),
+    Setting("PORT", "8000", "Port d'écoute"),
+    Setting("DATABASE_PATH", "./data/tomatoplan.db", "Fichier de la base SQLite"),
+    Setting("DEFAULT_ADMIN_USERNAME", "ADMIN", "Administrateur créé au premier démarrage"),
+    Setting("LOG_LEVEL", "INFO", "Niveau de log (DEBUG, INFO, WARNING, ERROR)"),
+    Setting("LOG_DIR", "./logs", "Dossier de server.log (rotation à 10 Mio, 5 fichiers)"),
+    Setting("AUTO_BACKUP_ENABLED", "true", "Sauvegarde automatique quotidienne"),
+    Setting("AUTO_BACKUP_HOUR", "2", "Heure (0-23, heure locale) de la sauvegarde automatique"),
+    Setting("BACKUP_RETENTION_DAYS", "30", "Durée de conservation des sauvegardes (jours)"),
+    Setting("BACKUP_DIR", "./data/backups", "Dossier des sauvegardes"),
+    Setting("SECRET_KEY", "", "Clé de signature des jetons (32 octets min.; générée sinon)"),
+    Setting("TOKEN_TTL_HOURS", "10", "Durée de validité d'un jeton (heures)"),
+    Setting("ALLOWED_NETWORKS", "",
+            "Réseaux autorisés à se connecter (CIDR, séparés par des virgules; vide = tous)"),
+    Setting("AUTO_REGISTER_ROLE", "",
+            "Rôle donné à un utilisateur inconnu à sa première connexion (vide = refusé)"),
+    Setting("ACTIVITY_RETENTION_DAYS", "0", "Conservation du journal d'activité (jours; 0 = tout garder)"),
+    Setting("SQLITE_SYNCHRONOUS", "FULL",
+            "PRAGMA synchronous (FULL: une écriture confirmée survit à une coupure)"),
+    Setting("MAX_BODY_SIZE", "1048576", "Taille maximale d'un corps de requête (octets)"),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Validated configuration; build it with `load_config` or directly in tests."""
+
+    host: str = "0.0.0.0"
+    port: int = 8000
+    database_path: str = "./data/tomatoplan.db"
+    default_admin_username: str = "ADMIN"
+    log_level: str = "INFO"
+    log_dir: Optional[str] = "./logs"
+    auto_backup_enabled: bool = True
+    auto_backup_hour: int = 2
+    backup_retention_days: int = 30
+    backup_dir: str = "./data/backups"
+    secret_key: str = ""
+    token_ttl_hours: float = 10.0
+    allowed_networks: tuple = ()
+    auto_register_role: str = ""
+    activity_retention_days: int = 0
+    sqlite_synchronous: str = "FULL"
+    max_body_size: int = 1024 * 1024
+
+    @property
+    def data_dir(self) -> str:
+        """Folder holding the database (and the generated secret key)."""
+        return os.path.dirname(os.path.abspath(self.database_path))
+
+
+def read_env_file(path: str) -> dict[str, str]:
+    """Parse a `.env` file: KEY=value lines, `#` comments, optional quotes, `export ` allowed."""
+    values: dict[str, str] = {}
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except FileNotFoundError:
+        return values
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: lecture impossible ({exc})") from None
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export "):].lstrip()
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"{path}, ligne {number}: attendu NOM=valeur")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        values[key] = value
+    return values
+
+
+def _parse_bool(name: str, raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on", "oui"):
+        return True
+    if lowered in ("0", "false", "no", "off", "non", ""):
+        return False
+    raise ConfigError(f"{PREFIX}{name}={raw!r}: attendu true ou false")
+
+
+def _parse_int(name: str, raw: str, low: int, high: Optional[int] = None) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{PREFIX}{name}={raw!r}: attendu un nombre entier") from None
+    if value < low or (high is not None and value > high):
+        bounds = f"entre {low} et {high}" if high is not None else f"au moins {low}"
+        raise ConfigError(f"{PREFIX}{name}={raw!r}: attendu un entier {bounds}")
+    return value
+
+
+def _parse_float(name: str, raw: str, low: float, high: float) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{PREFIX}{name}={raw!r}: attendu un nombre") from None
+    if not low < value <= high:
+        raise ConfigError(f"{PREFIX}{name}={raw!r}: attendu un nombre entre {low} et {high}")
+    return value
+
+
+def _parse_networks(raw: str) -> tuple:
+    networks = []
+    for item in raw.replace(";", ",").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"{PREFIX}ALLOWED_NETWORKS: {item!r} n'est pas un réseau CIDR (ex. 192.168.1.0/24)"
+            ) from None
+    return tuple(networks)
+
+
+def _check_writable_dir(name: str, path: str) -> None:
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{PREFIX}{name}: dossier {path!r} impossible à créer ({exc.strerror})") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError(f"{PREFIX}{name}: dossier {path!r} non accessible en écriture")
+
+
+def load_config(environ: Optional[Mapping[str, str]] = None, env_file: str = ".env") -> Config:
+    """Read, check and return the configuration; raise ConfigError naming the bad variable."""
+    environ = os.environ if environ is None else environ
+    merged = {key: value for key, value in read_env_file(env_file).items() if key.startswith(PREFIX)}
+    merged.update({key: value for key, value in environ.items() if key.startswith(PREFIX)})
+    known = {PREFIX + setting.name for setting in SETTINGS}
+    unknown = sorted(set(merged) - known)
+    if unknown:
+        raise ConfigError(f"{unknown[0]}: variable inconnue (voir le tableau de configuration du README)")
+    raw = {setting.name: merged.get(PREFIX + setting.name, setting.default) for setting in SETTINGS}
+
+    host = raw["HOST"].strip()
+    if not host:
+        raise ConfigError(f"{PREFIX}HOST: adresse d'écoute vide")
+    log_level = raw["LOG_LEVEL"].strip().upper()
+    if log_level not in LOG_LEVELS:
+        raise ConfigError(f"{PREFIX}LOG_LEVEL={raw['LOG_LEVEL']!r}: attendu l'un de {', '.join(LOG_LEVELS)}")
+    synchronous = raw["SQLITE_SYNCHRONOUS"].strip().upper()
+    if synchronous not in SYNCHRONOUS_MODES:
+        raise ConfigError(
+            f"{PREFIX}SQLITE_SYNCHRONOUS={raw['SQLITE_SYNCHRONOUS']!r}: "
+            f"attendu l'un de {', '.join(SYNCHRONOUS_MODES)}"
+        )
+    secret_key = raw["SECRET_KEY"]
+    if secret_key and len(secret_key.encode("utf-8")) < 32:
+        raise ConfigError(f"{PREFIX}SECRET_KEY: trop courte (32 octets minimum)")
+    database_path = raw["DATABASE_PATH"].strip()
+    if not database_path:
+        raise ConfigError(f"{PREFIX}DATABASE_PATH: chemin vide")
+    config = Config(
+        host=host,
+        port=_parse_int("PORT", raw["PORT"], 1, 65535),
+        database_path=database_path,
+        default_admin_username=raw["DEFAULT_ADMIN_USERNAME"].strip(),
+        log_level=log_level,
+        log_dir=raw["LOG_DIR"].strip() or None,
+        auto_backup_enabled=_parse_bool("AUTO_BACKUP_ENABLED", raw["AUTO_BACKUP_ENABLED"]),
+        auto_backup_hour=_parse_int("AUTO_BACKUP_HOUR", raw["AUTO_BACKUP_HOUR"], 0, 23),
+        backup_retention_days=_parse_int("BACKUP_RETENTION_DAYS", raw["BACKUP_RETENTION_DAYS"], 1),
+        backup_dir=raw["BACKUP_DIR"].strip() or "./data/backups",
+        secret_key=secret_key,
+        token_ttl_hours=_parse_float("TOKEN_TTL_HOURS", raw["TOKEN_TTL_HOURS"], 0, 24 * 31),
+        allowed_networks=_parse_networks(raw["ALLOWED_NETWORKS"]),
+        auto_register_role=raw["AUTO_REGISTER_ROLE"].strip(),
+        activity_retention_days=_parse_int("ACTIVITY_RETENTION_DAYS", raw["ACTIVITY_RETENTION_DAYS"], 0),
+        sqlite_synchronous=synchronous,
+        max_body_size=_parse_int("MAX_BODY_SIZE", raw["MAX_BODY_SIZE"], 1024),
+    )
+    return config
+
+
+def prepare_folders(config: Config) -> None:
+    """Create the data, log and backup folders, or raise ConfigError saying which one fails."""
+    _check_writable_dir("DATABASE_PATH", config.data_dir)
+    if config.log_dir:
+        _check_writable_dir("LOG_DIR", config.log_dir)
+    _check_writable_dir("BACKUP_DIR", config.backup_dir)

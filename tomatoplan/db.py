@@ -1,0 +1,225 @@
+"""SQLite access: one writer connection behind a lock, a pool of read-only connections.
+
+SQLite has a single writer. Every write takes the writer lock and opens `BEGIN IMMEDIATE`
+(never a read transaction upgraded later, which fails at once with "database is locked"
+under contention). Reads use their own connections in WAL mode, so they never wait behind
+a write or a backup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Mapping, Optional, Union
+
+import aiosqlite
+
+from . import sqlfiles
+
+log = logging.getLogger(__name__)
+
+Params = Union[Mapping[str, Any], Iterable[Any]]
+BUSY_TIMEOUT_MS = 10_000
+
+
+class DatabaseError(RuntimeError):
+    """The database file cannot be served (broken, newer than the code, not SQLite)."""
+
+
+class _Session:
+    """Query helpers over one connection; rows come back as plain dicts."""
+
+    def __init__(self, conn: aiosqlite.Connection):
+        self.conn = conn
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[dict]:
+        rows = await self.conn.execute_fetchall(sql, params)
+        return [dict(row) for row in rows]
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Optional[dict]:
+        async with self.conn.execute(sql, params) as cursor:
+            row = await cursor.fetchone()
+        return dict(row) if row is not None else None
+
+    async def fetch_value(self, sql: str, params: Params = ()) -> Any:
+        async with self.conn.execute(sql, params) as cursor:
+            row = await cursor.fetchone()
+        return row[0] if row is not None else None
+
+
+class ReadSession(_Session):
+    """A consistent snapshot for the length of the `async with db.read()` block."""
+
+
+class WriteSession(_Session):
+    """One `BEGIN IMMEDIATE` transaction; callbacks registered with `on_commit` run after COMMIT."""
+
+    def __init__(self, conn: aiosqlite.Connection):
+        super().__init__(conn)
+        self._after_commit: list[Callable[[], Optional[Awaitable[None]]]] = []
+
+    async def execute(self, sql: str, params: Params = ()) -> tuple[int, int]:
+        """Run one statement; return (lastrowid, rowcount)."""
+        async with self.conn.execute(sql, params) as cursor:
+            return cursor.lastrowid or 0, cursor.rowcount
+
+    def on_commit(self, callback: Callable[[], Optional[Awaitable[None]]]) -> None:
+        self._after_commit.append(callback)
+
+
+def _row_factory(cursor: sqlite3.Cursor, row: tuple) -> sqlite3.Row:
+    return sqlite3.Row(cursor, row)
+
+
+class Database:
+    """The application's database: open it once, then `read()` and `write()`."""
+
+    def __init__(self, path: str, synchronous: str = "FULL", readers: int = 4):
+        self.path = path
+        self.synchronous = synchronous
+        self.reader_count = readers
+        self.schema_version = 0
+        self.journal_mode = ""
+        self._writer: Optional[aiosqlite.Connection] = None
+        self._readers: list[aiosqlite.Connection] = []
+        self._idle_readers: Optional[asyncio.Queue] = None
+        self._write_lock = asyncio.Lock()
+
+    async def _connect(self, read_only: bool) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        try:
+            conn.row_factory = _row_factory
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await conn.execute(f"PRAGMA synchronous = {self.synchronous}")
+            if read_only:
+                await conn.execute("PRAGMA query_only = ON")
+        except BaseException:
+            await conn.close()
+            raise
+        return conn
+
+    async def open(self) -> None:
+        """Open, check and migrate the file; raise DatabaseError when it cannot be served."""
+        try:
+            self._writer = await self._connect(read_only=False)
+            await self._self_check(self._writer)
+            await self._migrate(self._writer)
+            for _ in range(self.reader_count):
+                self._readers.append(await self._connect(read_only=True))
+        except sqlite3.DatabaseError as exc:
+            await self.close(checkpoint=False)
+            raise DatabaseError(f"base {self.path!r} inutilisable: {exc}") from None
+        except BaseException:
+            await self.close(checkpoint=False)
+            raise
+        self._idle_readers = asyncio.Queue()
+        for conn in self._readers:
+            self._idle_readers.put_nowait(conn)
+
+    async def _self_check(self, conn: aiosqlite.Connection) -> None:
+        async with conn.execute("PRAGMA journal_mode = WAL") as cursor:
+            row = await cursor.fetchone()
+        self.journal_mode = str(row[0]).lower() if row else ""
+        if self.journal_mode != "wal":
+            raise DatabaseError(
+                f"base {self.path!r}: le mode WAL est impossible (mode {self.journal_mode!r}); "
+                "le dossier est-il sur un partage réseau ?"
+            )
+        rows = await conn.execute_fetchall("PRAGMA quick_check")
+        problems = [row[0] for row in rows if row[0] != "ok"]
+        if problems:
+            raise DatabaseError(
+                f"base {self.path!r} endommagée (quick_check: {problems[0]}); "
+                "restaurez une sauvegarde"
+            )
+
+    async def _migrate(self, conn: aiosqlite.Connection) -> None:
+        migrations = sqlfiles.migrations()
+        latest = len(migrations)
+        async with conn.execute("PRAGMA user_version") as cursor:
+            current = (await cursor.fetchone())[0]
+        if current > latest:
+            raise DatabaseError(
+                f"base {self.path!r} au schéma {current}, plus récent que ce serveur "
+                f"(schéma {latest}): utilisez une version plus récente de tomatoplan.pyz"
+            )
+        if current < latest:
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                for version, filename, text in migrations[current:]:
+                    log.info("applying migration %s", filename)
+                    for statement in sqlfiles.split_statements(text):
+                        await conn.execute(statement)
+                    await conn.execute(f"PRAGMA user_version = {int(version)}")
+                await conn.execute("COMMIT")
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            log.info("database schema migrated from %d to %d", current, latest)
+        self.schema_version = latest
+
+    async def close(self, checkpoint: bool = True) -> None:
+        """Close every connection; checkpoint the WAL into the main file first."""
+        for conn in self._readers:
+            await conn.close()
+        self._readers = []
+        self._idle_readers = None
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            try:
+                if checkpoint:
+                    async with self._write_lock:
+                        await writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                await writer.close()
+
+    @contextlib.asynccontextmanager
+    async def read(self) -> AsyncIterator[ReadSession]:
+        """A read-only snapshot on a pooled connection; never waits for the writer."""
+        if self._idle_readers is None:
+            raise DatabaseError("base fermée")
+        conn = await self._idle_readers.get()
+        try:
+            await conn.execute("BEGIN")
+            try:
+                yield ReadSession(conn)
+            finally:
+                await conn.execute("COMMIT")
+        finally:
+            self._idle_readers.put_nowait(conn)
+
+    @contextlib.asynccontextmanager
+    async def write(self) -> AsyncIterator[WriteSession]:
+        """One write transaction: COMMIT when the block ends, ROLLBACK when it raises."""
+        if self._writer is None:
+            raise DatabaseError("base fermée")
+        async with self._write_lock:
+            conn = self._writer
+            await conn.execute("BEGIN IMMEDIATE")
+            session = WriteSession(conn)
+            try:
+                yield session
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            await conn.execute("COMMIT")
+        for callback in session._after_commit:
+            result = callback()
+            if result is not None:
+                await result
+
+    @contextlib.asynccontextmanager
+    async def writer_connection(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The raw writer connection under the writer lock, outside any transaction (backup, restore)."""
+        if self._writer is None:
+            raise DatabaseError("base fermée")
+        async with self._write_lock:
+            yield self._writer
+
+    async def ping(self) -> None:
+        """Raise when the database cannot answer a read."""
+        async with self.read() as session:
+            await session.fetch_value("SELECT count(*) FROM sqlite_master")

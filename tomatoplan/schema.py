@@ -1,0 +1,354 @@
+"""Request validation that also writes the OpenAPI schemas, so the two cannot drift apart.
+
+A `Schema` lists its fields; `validate` returns clean Python values or raises
+`ValidationFailed` with one entry per bad field (unknown fields included: nobody writes
+`id`, `version` or a finance field through a side door).
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import re
+from typing import Any, Callable, Mapping, Optional, Sequence
+
+from .errors import ValidationFailed
+
+_MISSING = object()
+
+
+class FieldError(Exception):
+    def __init__(self, code: str, detail: str):
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+class Field:
+    """One field: how to check a JSON value and how to describe it in OpenAPI."""
+
+    json_type = "string"
+
+    def __init__(self, description: str = "", *, required: bool = False, nullable: bool = False,
+                 default: Any = _MISSING, example: Any = _MISSING, read_only: bool = False):
+        self.description = description
+        self.required = required
+        self.nullable = nullable
+        self.default = default
+        self.example = example
+        self.read_only = read_only
+
+    def check(self, value: Any) -> Any:
+        raise NotImplementedError
+
+    def clean(self, value: Any) -> Any:
+        if value is None:
+            if self.nullable:
+                return None
+            raise FieldError("null", "Valeur obligatoire (null refusé).")
+        return self.check(value)
+
+    def extra_schema(self) -> dict:
+        return {}
+
+    def json_schema(self) -> dict:
+        schema: dict[str, Any] = {"type": [self.json_type, "null"] if self.nullable else self.json_type}
+        schema.update(self.extra_schema())
+        if self.description:
+            schema["description"] = self.description
+        if self.default is not _MISSING:
+            schema["default"] = self.default
+        if self.example is not _MISSING:
+            schema["examples"] = [self.example]
+        if self.read_only:
+            schema["readOnly"] = True
+        return schema
+
+
+class Text(Field):
+    def __init__(self, description: str = "", *, min_length: int = 0, max_length: int = 200,
+                 pattern: Optional[str] = None, strip: bool = True, **kwargs: Any):
+        super().__init__(description, **kwargs)
+        self.min_length = min_length
+        self.max_length = max_length
+        self.pattern = re.compile(pattern) if pattern else None
+        self.strip = strip
+
+    def check(self, value: Any) -> Any:
+        if not isinstance(value, str):
+            raise FieldError("type", "Texte attendu.")
+        if self.strip:
+            value = value.strip()
+        if "\x00" in value:
+            raise FieldError("format", "Caractère nul interdit.")
+        if len(value) < self.min_length:
+            if self.min_length == 1:
+                raise FieldError("too_short", "Ne peut pas être vide.")
+            raise FieldError("too_short", f"Au moins {self.min_length} caractères.")
+        if len(value) > self.max_length:
+            raise FieldError("too_long", f"Au plus {self.max_length} caractères.")
+        if self.pattern is not None and not self.pattern.fullmatch(value):
+            raise FieldError("format", "Format invalide.")
+        return value
+
+    def extra_schema(self) -> dict:
+        schema: dict[str, Any] = {"maxLength": self.max_length}
+        if self.min_length:
+            schema["minLength"] = self.min_length
+        if self.pattern is not None:
+            schema["pattern"] = self.pattern.pattern
+        return schema
+
+
+class Choice(Field):
+    def __init__(self, choices: Sequence[str], description: str = "", **kwargs: Any):
+        super().__init__(description, **kwargs)
+        self.choices = tuple(choices)
+
+    def check(self, value: Any) -> Any:
+        if not isinstance(value, str) or value not in self.choices:
+            raise FieldError("choice", f"Valeur attendue parmi : {', '.join(self.choices)}.")
+        return value
+
+    def extra_schema(self) -> dict:
+        return {"enum": list(self.choices) + ([None] if self.nullable else [])}
+
+
+class Integer(Field):
+    json_type = "integer"
+
+    def __init__(self, description: str = "", *, minimum: Optional[int] = None,
+                 maximum: Optional[int] = None, **kwargs: Any):
+        super().__init__(description, **kwargs)
+        self.minimum = minimum
+        self.maximum = maximum
+
+    def check(self, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise FieldError("type", "Nombre entier attendu.")
+        if self.minimum is not None and value < self.minimum:
+            raise FieldError("out_of_range", f"Au moins {self.minimum}.")
+        if self.maximum is not None and value > self.maximum:
+            raise FieldError("out_of_range", f"Au plus {self.maximum}.")
+        return value
+
+    def extra_schema(self) -> dict:
+        schema = {}
+        if self.minimum is not None:
+            schema["minimum"] = self.minimum
+        if self.maximum is not None:
+            schema["maximum"] = self.maximum
+        return schema
+
+
+class Boolean(Field):
+    json_type = "boolean"
+
+    def check(self, value: Any) -> Any:
+        if not isinstance(value, bool):
+            raise FieldError("type", "true ou false attendu.")
+        return value
+
+
+class Date(Field):
+    def check(self, value: Any) -> Any:
+        if not isinstance(value, str):
+            raise FieldError("type", "Date attendue (AAAA-MM-JJ).")
+        return parse_date(value)
+
+    def extra_schema(self) -> dict:
+        return {"format": "date"}
+
+
+class Time(Field):
+    def check(self, value: Any) -> Any:
+        if not isinstance(value, str):
+            raise FieldError("type", "Heure attendue (HH:MM).")
+        return parse_time(value)
+
+    def extra_schema(self) -> dict:
+        return {"pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$", "examples": ["06:00"]}
+
+
+class Money(Field):
+    """An exact amount in euros with at most two decimals; JSON number or string."""
+
+    def check(self, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise FieldError("type", "Montant attendu (ex. \"125.50\").")
+        try:
+            amount = decimal.Decimal(str(value).strip())
+        except decimal.InvalidOperation:
+            raise FieldError("type", "Montant attendu (ex. \"125.50\").") from None
+        if not amount.is_finite() or amount != amount.quantize(decimal.Decimal("0.01")):
+            raise FieldError("format", "Deux décimales au plus.")
+        if abs(amount) >= decimal.Decimal("1000000000"):
+            raise FieldError("out_of_range", "Montant hors limites.")
+        return amount.quantize(decimal.Decimal("0.01"))
+
+    def extra_schema(self) -> dict:
+        return {"pattern": r"^-?\d+(\.\d{1,2})?$", "examples": ["125.50"]}
+
+
+class ListOf(Field):
+    json_type = "array"
+
+    def __init__(self, item: Field, description: str = "", *, max_items: int = 100,
+                 unique: bool = False, **kwargs: Any):
+        super().__init__(description, **kwargs)
+        self.item = item
+        self.max_items = max_items
+        self.unique = unique
+
+    def check(self, value: Any) -> Any:
+        if not isinstance(value, list):
+            raise FieldError("type", "Liste attendue.")
+        if len(value) > self.max_items:
+            raise FieldError("too_long", f"Au plus {self.max_items} éléments.")
+        cleaned = []
+        for index, element in enumerate(value):
+            try:
+                cleaned.append(self.item.clean(element))
+            except FieldError as exc:
+                raise FieldError(exc.code, f"Élément {index} : {exc.detail}") from None
+        if self.unique and len(set(cleaned)) != len(cleaned):
+            raise FieldError("duplicate", "Éléments en double.")
+        return cleaned
+
+    def extra_schema(self) -> dict:
+        schema = {"items": self.item.json_schema(), "maxItems": self.max_items}
+        if self.unique:
+            schema["uniqueItems"] = True
+        return schema
+
+
+def parse_date(value: str) -> datetime.date:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise FieldError("format", "Date attendue au format AAAA-MM-JJ.")
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise FieldError("format", f"Date impossible : {value}.") from None
+
+
+def parse_time(value: str) -> str:
+    if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", value):
+        raise FieldError("format", "Heure attendue au format HH:MM (00:00 à 23:59).")
+    return value
+
+
+class Schema:
+    """A JSON object with known fields; `validate` cleans it or lists every bad field."""
+
+    def __init__(self, name: str, fields: Mapping[str, Field], description: str = "",
+                 checks: Sequence[Callable[[dict], list]] = ()):
+        self.name = name
+        self.fields = dict(fields)
+        self.description = description
+        self.checks = tuple(checks)
+
+    def validate(self, payload: Any, *, partial: bool = False) -> dict:
+        """Clean values; `partial` (PUT) lets any required field be left out."""
+        if not isinstance(payload, dict):
+            raise ValidationFailed(
+                [{"field": "(corps)", "code": "type", "detail": "Objet JSON attendu."}],
+                detail="Le corps doit être un objet JSON.",
+            )
+        errors, cleaned = [], {}
+        for key in payload:
+            field = self.fields.get(key)
+            if field is None or field.read_only:
+                errors.append({"field": key, "code": "unknown_field",
+                               "detail": "Champ inconnu ou non modifiable."})
+        for key, field in self.fields.items():
+            if field.read_only:
+                continue
+            if key not in payload:
+                if field.required and not partial:
+                    errors.append({"field": key, "code": "required", "detail": "Champ obligatoire."})
+                elif field.default is not _MISSING and not partial:
+                    cleaned[key] = field.default
+                continue
+            try:
+                cleaned[key] = field.clean(payload[key])
+            except FieldError as exc:
+                errors.append({"field": key, "code": exc.code, "detail": exc.detail})
+        if not errors:
+            for check in self.checks:
+                errors.extend(check(cleaned))
+        if errors:
+            raise ValidationFailed(errors)
+        return cleaned
+
+    def json_schema(self, *, for_update: bool = False) -> dict:
+        properties = {key: field.json_schema() for key, field in self.fields.items()}
+        schema: dict[str, Any] = {"type": "object", "properties": properties,
+                                  "additionalProperties": False}
+        required = [key for key, field in self.fields.items()
+                    if field.required and not field.read_only]
+        if required and not for_update:
+            schema["required"] = required
+        if self.description:
+            schema["description"] = self.description
+        return schema
+
+
+class Query:
+    """Query-string parameters: typed, bounded, unknown ones refused."""
+
+    def __init__(self, fields: Mapping[str, Field]):
+        self.fields = dict(fields)
+
+    def validate(self, query: Mapping[str, str]) -> dict:
+        errors, cleaned = [], {}
+        for key in query:
+            if key not in self.fields:
+                errors.append({"field": key, "code": "unknown_parameter",
+                               "detail": "Paramètre inconnu."})
+        for key, field in self.fields.items():
+            if key not in query:
+                if field.default is not _MISSING:
+                    cleaned[key] = field.default
+                elif field.required:
+                    errors.append({"field": key, "code": "required", "detail": "Paramètre obligatoire."})
+                continue
+            raw = query.getall(key) if hasattr(query, "getall") else [query[key]]
+            if len(raw) > 1:
+                errors.append({"field": key, "code": "duplicate", "detail": "Paramètre répété."})
+                continue
+            try:
+                cleaned[key] = field.clean(_coerce_query(field, raw[0]))
+            except FieldError as exc:
+                errors.append({"field": key, "code": exc.code, "detail": exc.detail})
+        if errors:
+            raise ValidationFailed(errors)
+        return cleaned
+
+    def openapi_parameters(self) -> list[dict]:
+        return [
+            {"name": key, "in": "query", "required": field.required,
+             "description": field.description, "schema": field.json_schema()}
+            for key, field in self.fields.items()
+        ]
+
+
+def _coerce_query(field: Field, raw: str) -> Any:
+    if isinstance(field, Integer):
+        try:
+            return int(raw)
+        except ValueError:
+            raise FieldError("type", "Nombre entier attendu.") from None
+    if isinstance(field, Boolean):
+        lowered = raw.lower()
+        if lowered in ("true", "1", "oui", "yes"):
+            return True
+        if lowered in ("false", "0", "non", "no"):
+            return False
+        raise FieldError("type", "true ou false attendu.")
+    return raw
+
+
+PAGING = {
+    "limit": Integer("Nombre maximum d'éléments renvoyés", minimum=1, maximum=1000, default=100),
+    "offset": Integer("Nombre d'éléments à sauter", minimum=0, default=0),
+}
