@@ -1,0 +1,43 @@
+"""Shared fixtures: the real app on a fresh temporary database for each test."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import pytest
+
+from tomatoplan.app import create_app
+from tomatoplan.config import Config
+
+TEST_SECRET = "test-secret-key-0123456789-abcdefghijklmnop"
+
+
+@pytest.fixture
+def config(tmp_path) -> Config:
+    """Defaults of the seed, moved into the test's own folder."""
+    os.makedirs(tmp_path / "data", exist_ok=True)
+    return Config(
+        host="127.0.0.1",
+        port=0,
+        database_path=str(tmp_path / "data" / "tomatoplan.db"),
+        log_dir=None,
+        backup_dir=str(tmp_path / "data" / "backups"),
+        secret_key=TEST_SECRET,
+        auto_backup_enabled=False,
+    )
+
+
+@pytest.fixture
+def make_client(aiohttp_client, config):
+    """Start the app with some settings changed: `await make_client(max_body_size=2048)`."""
+
+    async def start(app_factory=create_app, **changes):
+        return await aiohttp_client(app_factory(dataclasses.replace(config, **changes)))
+
+    return start
+
+
+@pytest.fixture
+async def client(make_client):
+    return await make_client()
