@@ -58,6 +58,9 @@ def serve() -> int:
             print=None,
             shutdown_timeout=30,
         )
+    except ConfigError as exc:
+        log.error("configuration invalide : %s", exc)
+        return EXIT_CONFIG
     except DatabaseError as exc:
         log.error("%s", exc)
         return EXIT_RUNTIME

@@ -211,3 +211,48 @@ def openapi_document(app: web.Application) -> dict:
         },
         "security": [{"bearer": []}, {"cookie": []}],
     }
+
+
+# --- request helpers -----------------------------------------------------------------------
+
+MAX_ID = 2**63 - 1
+
+
+def path_id(request: web.Request, name: str = "id") -> int:
+    """A numeric id from the path (the route's regex already keeps it to digits)."""
+    from .errors import NotFound
+
+    value = int(request.match_info[name])
+    if value > MAX_ID:
+        raise NotFound("Introuvable.")
+    return value
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def if_match_version(request: web.Request) -> Optional[int]:
+    """The version named by If-Match, None when absent or `*`; 400 when unreadable."""
+    from .errors import BadRequest
+
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    value = header.strip()
+    if value.startswith("W/"):
+        value = value[2:]
+    value = value.strip('"')
+    if not value.isdigit() or len(value) > 18:
+        raise BadRequest('En-tête If-Match invalide : attendu l\'ETag reçu au GET, ex. "3".',
+                         code="bad_if_match")
+    return int(value)
+
+
+def list_response(items: list, total: int) -> web.Response:
+    """A JSON array (what the seed's clients iterate) with the total in X-Total-Count."""
+    return json_response(items, headers={"X-Total-Count": str(total)})
+
+
+def array_of(schema: dict) -> dict:
+    return {"type": "array", "items": schema}

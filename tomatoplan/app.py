@@ -7,7 +7,7 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from . import keys, system
+from . import admin_users, auth, keys, system
 from .config import Config
 from .db import Database
 from .errors import error_middleware
@@ -42,10 +42,12 @@ def create_app(config: Config) -> web.Application:
     """Build the aiohttp application for this configuration (database opened on startup)."""
     app = web.Application(
         client_max_size=config.max_body_size,
-        middlewares=[security_headers_middleware, error_middleware],
+        middlewares=[security_headers_middleware, error_middleware, auth.auth_middleware],
     )
     app[keys.CONFIG] = config
     app[keys.STARTED] = system.started_now()
     app.cleanup_ctx.append(database_ctx)
     app.add_routes(system.routes)
+    auth.setup(app)
+    admin_users.setup(app)
     return app

@@ -11,6 +11,8 @@ import ipaddress
 import os
 from typing import Mapping, Optional
 
+from .permissions import ROLES
+
 PREFIX = "TOMATOPLAN_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
@@ -191,6 +193,10 @@ def load_config(environ: Optional[Mapping[str, str]] = None, env_file: str = ".e
     secret_key = raw["SECRET_KEY"]
     if secret_key and len(secret_key.encode("utf-8")) < 32:
         raise ConfigError(f"{PREFIX}SECRET_KEY: trop courte (32 octets minimum)")
+    auto_register_role = raw["AUTO_REGISTER_ROLE"].strip()
+    if auto_register_role and auto_register_role not in ROLES:
+        raise ConfigError(f"{PREFIX}AUTO_REGISTER_ROLE={auto_register_role!r}: "
+                          f"attendu l'un des rôles {', '.join(ROLES)} (ou vide)")
     database_path = raw["DATABASE_PATH"].strip()
     if not database_path:
         raise ConfigError(f"{PREFIX}DATABASE_PATH: chemin vide")
@@ -208,7 +214,7 @@ def load_config(environ: Optional[Mapping[str, str]] = None, env_file: str = ".e
         secret_key=secret_key,
         token_ttl_hours=_parse_float("TOKEN_TTL_HOURS", raw["TOKEN_TTL_HOURS"], 0, 24 * 31),
         allowed_networks=_parse_networks(raw["ALLOWED_NETWORKS"]),
-        auto_register_role=raw["AUTO_REGISTER_ROLE"].strip(),
+        auto_register_role=auto_register_role,
         activity_retention_days=_parse_int("ACTIVITY_RETENTION_DAYS", raw["ACTIVITY_RETENTION_DAYS"], 0),
         sqlite_synchronous=synchronous,
         max_body_size=_parse_int("MAX_BODY_SIZE", raw["MAX_BODY_SIZE"], 1024),

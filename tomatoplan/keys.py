@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from .auth import LoginLimiter
     from .config import Config
     from .db import Database
 
@@ -16,9 +17,7 @@ DB: web.AppKey[Database] = web.AppKey("db")
 STARTED: web.AppKey[Any] = web.AppKey("started")
 # Bytes signing the JWTs; loaded or generated at start.
 SECRET_KEY: web.AppKey[bytes] = web.AppKey("secret_key")
-# Services added by later areas (auth limiter, event bus, backups) register their own keys
-# next to these, in this module.
-SERVICES: web.AppKey[dict] = web.AppKey("services")
+LOGIN_LIMITER: web.AppKey[LoginLimiter] = web.AppKey("login_limiter")
 
 # aiohttp has no typed request keys; this one constant is the only string key we use.
 REQUEST_AUTH = "tomatoplan.auth"

@@ -1,0 +1,131 @@
+"""Admin API for users and sessions: /admin/users, /admin/sessions."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from . import keys, users
+from .api import array_of, endpoint, etag, if_match_version, json_response, list_response, path_id
+from .auth import current_auth
+from .errors import ValidationFailed, read_json
+from .permissions import ROLES, Permission
+from .schema import PAGING, Boolean, Choice, Query, Schema, Text
+
+routes = web.RouteTableDef()
+TAG = "Administration : utilisateurs"
+
+USER_FIELDS = {
+    "username": Text("Identifiant Windows (normalisé en majuscules, sans domaine)", required=True,
+                     max_length=256, example="JEAN.DUPONT"),
+    "display_name": Text("Nom affiché", max_length=120, example="Jean Dupont"),
+    "email": Text("Adresse e-mail", max_length=254),
+    "role": Choice(ROLES, "Rôle", required=True),
+    "active": Boolean("Compte actif (un compte inactif ne peut plus se connecter)"),
+}
+USER_CREATE = Schema("UserCreate", USER_FIELDS)
+USER_UPDATE = Schema("UserUpdate", {k: v for k, v in USER_FIELDS.items() if k != "username"})
+USER_SCHEMA = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "username": {"type": "string"}, "display_name": {"type": "string"},
+    "email": {"type": "string"}, "role": {"type": "string", "enum": list(ROLES)},
+    "active": {"type": "boolean"}, "last_login_at": {"type": ["string", "null"]},
+    "version": {"type": "integer"}, "created_at": {"type": "string"}, "created_by": {"type": "string"},
+    "updated_at": {"type": "string"}, "updated_by": {"type": "string"}}}
+SESSION_SCHEMA = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "user_id": {"type": "integer"}, "username": {"type": "string"},
+    "role": {"type": "string"}, "hostname": {"type": "string"}, "address": {"type": "string"},
+    "user_agent": {"type": "string"}, "created_at": {"type": "string"},
+    "last_seen_at": {"type": "string"}, "expires_at": {"type": "string"}}}
+USERS_QUERY = Query({"include_inactive": Boolean("Inclure les comptes désactivés", default=False),
+                     **PAGING})
+
+
+def _user_response(user: dict, status: int = 200) -> web.Response:
+    return json_response(user, status=status, headers={"ETag": etag(user["version"])})
+
+
+@routes.get("/admin/users", name="admin_users")
+@endpoint(Permission.ADMIN, "Liste des utilisateurs", tag=TAG, query=USERS_QUERY,
+          responses={200: ("Utilisateurs (total dans X-Total-Count)", array_of(USER_SCHEMA),
+                           "application/json")})
+async def list_users(request: web.Request) -> web.Response:
+    query = USERS_QUERY.validate(request.query)
+    found, total = await users.list_users(request.app[keys.DB], **query)
+    return list_response(found, total)
+
+
+@routes.post("/admin/users", name="admin_user_create")
+@endpoint(Permission.ADMIN, "Créer un utilisateur", tag=TAG, body=USER_CREATE, errors=(409,),
+          responses={201: ("Utilisateur créé", USER_SCHEMA, "application/json")})
+async def create_user(request: web.Request) -> web.Response:
+    fields = USER_CREATE.validate(await read_json(request))
+    try:
+        fields["username"] = users.normalise_username(fields["username"])
+    except users.InvalidUsername as exc:
+        raise ValidationFailed([{"field": "username", "code": "format", "detail": str(exc)}]) from None
+    created = await users.create_user(request.app[keys.DB], current_auth(request).actor, fields)
+    response = _user_response(created, status=201)
+    response.headers["Location"] = str(request.app.router["admin_user"].url_for(id=str(created["id"])))
+    return response
+
+
+@routes.get(r"/admin/users/{id:\d+}", name="admin_user")
+@endpoint(Permission.ADMIN, "Détail d'un utilisateur", tag=TAG,
+          responses={200: ("Utilisateur (version dans ETag)", USER_SCHEMA, "application/json")})
+async def get_user(request: web.Request) -> web.Response:
+    return _user_response(await users.get_user(request.app[keys.DB], path_id(request)))
+
+
+@routes.put(r"/admin/users/{id:\d+}", name="admin_user_update")
+@endpoint(Permission.ADMIN, "Modifier un utilisateur (rôle, nom, actif)", tag=TAG,
+          description="Un changement de rôle ou une désactivation révoque immédiatement les "
+                      "sessions de l'utilisateur. Le dernier administrateur actif ne peut pas être "
+                      "rétrogradé ni désactivé (409).",
+          body=USER_UPDATE, body_partial=True, etag=True, errors=(409, 412),
+          responses={200: ("Utilisateur modifié", USER_SCHEMA, "application/json")})
+async def update_user(request: web.Request) -> web.Response:
+    user_id = path_id(request)
+    expected = if_match_version(request)
+    changes = USER_UPDATE.validate(await read_json(request), partial=True)
+    updated = await users.update_user(request.app[keys.DB], current_auth(request).actor, user_id,
+                                      changes, expected)
+    return _user_response(updated)
+
+
+@routes.delete(r"/admin/users/{id:\d+}", name="admin_user_delete")
+@endpoint(Permission.ADMIN, "Désactiver un utilisateur", tag=TAG,
+          description="L'utilisateur est désactivé, pas effacé : l'historique garde son nom. "
+                      "Ses sessions sont révoquées.",
+          etag=True, errors=(409, 412),
+          responses={200: ("Utilisateur désactivé", USER_SCHEMA, "application/json")})
+async def deactivate_user(request: web.Request) -> web.Response:
+    user_id = path_id(request)
+    expected = if_match_version(request)
+    updated = await users.update_user(request.app[keys.DB], current_auth(request).actor, user_id,
+                                      {"active": False}, expected)
+    return _user_response(updated)
+
+
+SESSIONS_QUERY = Query(dict(PAGING))
+
+
+@routes.get("/admin/sessions", name="admin_sessions")
+@endpoint(Permission.ADMIN, "Sessions actives", tag="Administration : sessions", query=SESSIONS_QUERY,
+          responses={200: ("Sessions non révoquées et non expirées", array_of(SESSION_SCHEMA),
+                           "application/json")})
+async def list_sessions(request: web.Request) -> web.Response:
+    query = SESSIONS_QUERY.validate(request.query)
+    found, total = await users.list_sessions(request.app[keys.DB], **query)
+    return list_response(found, total)
+
+
+@routes.delete(r"/admin/sessions/{id:\d+}", name="admin_session_revoke")
+@endpoint(Permission.ADMIN, "Révoquer une session", tag="Administration : sessions",
+          responses={204: ("Session révoquée", None, None)})
+async def revoke_session(request: web.Request) -> web.Response:
+    await users.revoke_session(request.app[keys.DB], current_auth(request).actor, path_id(request),
+                               "révoquée par un administrateur")
+    return web.Response(status=204)
+
+
+def setup(app: web.Application) -> None:
+    app.add_routes(routes)
