@@ -44,8 +44,12 @@ def diff(before: Optional[Mapping[str, Any]], after: Optional[Mapping[str, Any]]
 
 async def record(tx: WriteSession, actor: Actor, action: str, *, entity: str = "",
                  entity_id: Optional[int] = None, summary: str = "",
-                 changes: Optional[dict] = None) -> int:
-    """Append one line in the caller's transaction; returns its id."""
+                 changes: Optional[dict] = None, record: Optional[dict] = None) -> int:
+    """Append one line in the caller's transaction; returns its id.
+
+    `record` is the changed record as the API shows it (None after a delete): the live
+    change feed publishes it once the transaction commits.
+    """
     row_id, _ = await tx.execute(Q.insert_activity, {
         "at": clock.now_iso(),
         "user_id": actor.user_id,

@@ -69,6 +69,15 @@ class WriteSession(_Session):
         self._after_commit.append(callback)
 
 
+async def _end_transaction(conn: aiosqlite.Connection, statement: str) -> None:
+    """COMMIT or ROLLBACK, ignoring "no transaction is active" (the BEGIN never ran)."""
+    try:
+        await conn.execute(statement)
+    except sqlite3.OperationalError as exc:
+        if "no transaction is active" not in str(exc):
+            raise
+
+
 def _row_factory(cursor: sqlite3.Cursor, row: tuple) -> sqlite3.Row:
     return sqlite3.Row(cursor, row)
 
@@ -172,6 +181,7 @@ class Database:
             try:
                 if checkpoint:
                     async with self._write_lock:
+                        await _end_transaction(writer, "ROLLBACK")
                         await writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             finally:
                 await writer.close()
@@ -184,12 +194,12 @@ class Database:
         conn = await self._idle_readers.get()
         try:
             await conn.execute("BEGIN")
-            try:
-                yield ReadSession(conn)
-            finally:
-                await conn.execute("COMMIT")
+            yield ReadSession(conn)
         finally:
-            self._idle_readers.put_nowait(conn)
+            try:
+                await _end_transaction(conn, "COMMIT")
+            finally:
+                self._idle_readers.put_nowait(conn)
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[WriteSession]:
@@ -198,12 +208,14 @@ class Database:
             raise DatabaseError("base fermée")
         async with self._write_lock:
             conn = self._writer
-            await conn.execute("BEGIN IMMEDIATE")
             session = WriteSession(conn)
             try:
+                await conn.execute("BEGIN IMMEDIATE")
                 yield session
             except BaseException:
-                await conn.execute("ROLLBACK")
+                # Also when cancelled while BEGIN was queued: calls on one connection run
+                # in order, so this ROLLBACK comes after it and nothing stays open.
+                await _end_transaction(conn, "ROLLBACK")
                 raise
             await conn.execute("COMMIT")
         for callback in session._after_commit:
