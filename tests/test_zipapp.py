@@ -1,0 +1,368 @@
+"""The zipapp: built reproducibly, pure Python, data read from inside it, runs on 3.9 to 3.13.
+
+The archive is built once per session by build_zipapp.py (downloads cached in build/cache,
+so only the first build ever needs PyPI) and run with the interpreters found on this machine.
+Standard library only (subprocess, urllib): the archive is exercised as a sysadmin runs it.
+"""
+
+from __future__ import annotations
+
+import functools
+import glob
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+from typing import Optional
+
+import pytest
+
+import tomatoplan
+
+pytestmark = pytest.mark.zipapp
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD_SCRIPT = ROOT / "build_zipapp.py"
+LOCK_FILE = ROOT / "requirements.lock"
+VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
+BUILD_TIMEOUT = 900
+START_TIMEOUT = 30
+STOP_TIMEOUT = 15
+
+COMPILED_SUFFIXES = (".so", ".pyd", ".dll", ".dylib", ".c", ".h", ".pyx", ".pxd", ".pxi",
+                     ".pyc", ".pyo")
+SWAGGER_FILES = ["LICENSE", "favicon-16x16.png", "favicon-32x32.png", "swagger-ui-bundle.js",
+                 "swagger-ui.css"]
+# One importable module of each locked dependency (swagger-ui-bundle gives files only).
+DEPENDENCY_MODULES = ["aiohappyeyeballs", "aiohttp", "aiohttp_jinja2", "aiosignal", "aiosqlite",
+                      "async_timeout", "attr", "attrs", "frozenlist", "idna", "jinja2", "jwt",
+                      "markupsafe", "multidict", "propcache", "typing_extensions", "yarl"]
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def build(output: Path) -> Path:
+    """Run build_zipapp.py (its default cache, build/cache, is shared by every build)."""
+    result = subprocess.run(
+        [sys.executable, str(BUILD_SCRIPT), "--output", str(output)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=BUILD_TIMEOUT,
+        check=False,
+    )
+    if result.returncode != 0:
+        pytest.fail("build_zipapp.py failed:\n" + result.stdout.decode("utf-8", "replace"))
+    return output
+
+
+@pytest.fixture(scope="session")
+def pyz(tmp_path_factory) -> Path:
+    return build(tmp_path_factory.mktemp("zipapp") / "tomatoplan.pyz")
+
+
+def _version_key(path: str) -> tuple:
+    name = Path(path).parent.parent.name  # <root>/versions/3.X.Y/bin/python3.X
+    return tuple(int(p) if p.isdigit() else -1 for p in re.split(r"[.]", name))
+
+
+@functools.cache
+def find_python(version: str) -> Optional[str]:
+    """An interpreter of that version: pyenv's, `python3.X` on PATH, or the one running us."""
+    pyenv_root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    candidates = sorted(glob.glob(os.path.join(pyenv_root, "versions", f"{version}.*", "bin",
+                                               f"python{version}")),
+                        key=_version_key, reverse=True)
+    on_path = shutil.which(f"python{version}")
+    if on_path:
+        candidates.append(on_path)
+    if "{}.{}".format(*sys.version_info[:2]) == version:
+        candidates.append(sys.executable)
+    for candidate in candidates:
+        try:
+            result = subprocess.run(
+                [candidate, "-I", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=30, check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if result.returncode == 0 and result.stdout.decode().strip() == version:
+            return candidate
+    return None
+
+
+def python_or_skip(version: str) -> str:
+    python = find_python(version)
+    if python is None:
+        pytest.skip(f"no Python {version} on this machine")
+    return python
+
+
+def run_python(python: str, *args: str, cwd: Optional[Path] = None,
+               timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([python, *args], cwd=cwd, capture_output=True, timeout=timeout,
+                          check=False)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# No proxy from the environment for requests to our own loopback server.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def get_json(port: int, path: str, timeout: float = 5, body: object = None,
+             token: str = "") -> tuple[int, object]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=None if body is None else json.dumps(body).encode("utf-8"),
+        headers={"Content-Type": "application/json",
+                 **({"Authorization": f"Bearer {token}"} if token else {})},
+    )
+    try:
+        with _OPENER.open(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read().decode("utf-8"))
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, exc.read().decode("utf-8", "replace")
+
+
+def locked_distributions() -> dict[str, str]:
+    """Normalised name -> version of each line of requirements.lock."""
+    pins = re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", LOCK_FILE.read_text(), re.M)
+    return {re.sub(r"[-_.]+", "_", name).lower(): version for name, version in pins}
+
+
+def project_files() -> list[str]:
+    """The checkout's files that must be in the archive, as archive names."""
+    names = []
+    for folder, only_py in (("tomatoplan", True), ("sql", False), ("templates", False),
+                            ("static", False)):
+        for path in sorted((ROOT / folder).rglob("*")):
+            rel = path.relative_to(ROOT)
+            if not path.is_file() or any(p.startswith(".") or p == "__pycache__"
+                                         for p in rel.parts):
+                continue
+            if path.name.endswith(("~", ".pyc", ".pyo")) or (only_py and path.suffix != ".py"):
+                continue
+            names.append(rel.as_posix())
+    return names
+
+
+# ------------------------------------------------------------------------------ the build
+
+
+def test_two_builds_are_byte_identical(pyz, tmp_path):
+    again = build(tmp_path / "again.pyz")
+    assert again.read_bytes() == pyz.read_bytes()
+
+
+def test_archive_is_pure_python_and_complete(pyz):
+    assert pyz.read_bytes().startswith(b"#!/usr/bin/env python3\n")
+    assert pyz.stat().st_mode & 0o777 == 0o755
+    with zipfile.ZipFile(pyz) as archive:
+        infos = archive.infolist()
+        names = [info.filename for info in infos]
+        root_main = archive.read("__main__.py").decode()
+
+    assert names == sorted(names)
+    assert len(names) == len(set(names))
+    compiled = [n for n in names if n.lower().endswith(COMPILED_SUFFIXES)
+                or "__pycache__" in n.split("/")]
+    assert compiled == []
+    for info in infos:
+        assert info.compress_type == zipfile.ZIP_DEFLATED, info.filename
+        assert info.external_attr >> 16 == 0o100644, info.filename
+        if not os.environ.get("SOURCE_DATE_EPOCH"):
+            assert info.date_time == (1980, 1, 1, 0, 0, 0), info.filename
+
+    assert "from tomatoplan.__main__ import main" in root_main
+    expected = ["__main__.py", "tomatoplan/__init__.py", "tomatoplan/resources.py",
+                "markupsafe/_native.py", "aiohttp/web.py", "typing_extensions.py"]
+    expected += [f"{m}/__init__.py" for m in DEPENDENCY_MODULES if m != "typing_extensions"]
+    expected += [f"static/vendor/swagger-ui/{name}" for name in SWAGGER_FILES]
+    assert sorted(set(expected) - set(names)) == []
+
+    # The project as in the checkout, byte for byte.
+    with zipfile.ZipFile(pyz) as archive:
+        for name in project_files():
+            assert archive.read(name) == (ROOT / name).read_bytes(), name
+
+    # Every locked distribution keeps its METADATA and licence, none its RECORD/INSTALLER;
+    # swagger-ui-bundle gives its files only.
+    dist_infos = {n.split("/")[0] for n in names if n.split("/")[0].endswith(".dist-info")}
+    found = {re.sub(r"[-_.]+", "_", d[: -len(".dist-info")].rsplit("-", 1)[0]).lower():
+             d[: -len(".dist-info")].rsplit("-", 1)[1] for d in dist_infos}
+    wanted = locked_distributions()
+    del wanted["swagger_ui_bundle"]
+    assert found == wanted
+    for dist_info in dist_infos:
+        assert f"{dist_info}/METADATA" in names
+        assert any(n.startswith(f"{dist_info}/") and "LICEN" in n.upper() for n in names), \
+            dist_info
+        assert f"{dist_info}/RECORD" not in names
+        assert f"{dist_info}/INSTALLER" not in names
+    assert not [n for n in names if n.startswith("swagger_ui_bundle")]
+
+
+# ------------------------------------------------------------------------------ inside it
+
+RESOURCES_CODE = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from tomatoplan import resources
+print(json.dumps({
+    "file": resources.__file__,
+    "in_archive": resources.in_archive(),
+    "archive_path": resources.archive_path(),
+    "init_sql": resources.read_text("sql/migrations/0001_init.sql"),
+    "migrations": resources.list_files("sql/migrations"),
+}))
+"""
+
+
+def test_resources_are_read_from_inside_the_archive(pyz):
+    # -S as well as -I: nothing from site-packages, the archive alone.
+    result = run_python(sys.executable, "-I", "-S", "-c", RESOURCES_CODE, str(pyz))
+    assert result.returncode == 0, result.stderr.decode()
+    found = json.loads(result.stdout)
+    assert found["file"].startswith(str(pyz))
+    assert found["in_archive"] is True
+    assert found["archive_path"] == str(pyz)
+    assert found["init_sql"] == (ROOT / "sql/migrations/0001_init.sql").read_text("utf-8")
+    assert "0001_init.sql" in found["migrations"]
+
+
+IMPORTS_CODE = """
+import importlib, json, sys, zipfile
+pyz = sys.argv[1]
+sys.path.insert(0, pyz)
+outside = []
+for name in sys.argv[2:]:
+    module = importlib.import_module(name)
+    if not module.__file__.startswith(pyz):
+        outside.append(module.__file__)
+with zipfile.ZipFile(pyz) as archive:
+    ours = sorted(n[:-3].replace("/", ".") for n in archive.namelist()
+                  if n.startswith("tomatoplan/") and n.endswith(".py"))
+for name in ours:
+    importlib.import_module(name.replace(".__init__", ""))
+import aiohttp.http_parser, markupsafe
+print(json.dumps({
+    "outside": outside,
+    "pure_parser": aiohttp.http_parser.HttpRequestParser
+                   is aiohttp.http_parser.HttpRequestParserPy,
+    "markupsafe_native": markupsafe._escape_inner.__module__ == "markupsafe._native",
+}))
+"""
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_every_module_imports_from_the_archive(pyz, version):
+    """The dependencies and every tomatoplan module import on that Python, pure builds."""
+    python = python_or_skip(version)
+    result = run_python(python, "-I", "-S", "-c", IMPORTS_CODE, str(pyz), *DEPENDENCY_MODULES)
+    assert result.returncode == 0, result.stderr.decode()
+    found = json.loads(result.stdout)
+    assert found == {"outside": [], "pure_parser": True, "markupsafe_native": True}
+
+
+# ------------------------------------------------------------------------------ running it
+
+
+def test_version_and_help(pyz, tmp_path):
+    result = run_python(sys.executable, "-I", str(pyz), "--version", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr.decode()
+    assert tomatoplan.__version__ in result.stdout.decode()
+    result = run_python(sys.executable, "-I", str(pyz), "--help", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr.decode()
+    assert "usage" in result.stdout.decode().lower()
+    assert list(tmp_path.iterdir()) == []  # neither command creates data/ or logs/
+
+
+def server_env(port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOMATOPLAN_")}
+    env.update(TOMATOPLAN_PORT=str(port), TOMATOPLAN_HOST="127.0.0.1")
+    return env
+
+
+def wait_for_health(process: subprocess.Popen, port: int) -> dict:
+    deadline = time.monotonic() + START_TIMEOUT
+    last_error: object = None
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the server exited with code {process.returncode} while starting")
+        try:
+            status, body = get_json(port, "/health", timeout=2)
+        except (OSError, ValueError) as exc:  # not listening yet
+            last_error = exc
+        else:
+            if status == 200:
+                assert isinstance(body, dict)
+                return body
+            last_error = (status, body)
+        time.sleep(0.05)
+    pytest.fail(f"no 200 from /health within {START_TIMEOUT} s: {last_error}")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_server_starts_answers_and_stops(pyz, version, tmp_path, capsys, record_property):
+    python = python_or_skip(version)
+    workdir = tmp_path / "run"
+    workdir.mkdir()
+    port = free_port()
+    output_path = tmp_path / "server-output.txt"
+    with open(output_path, "wb") as output:
+        started = time.monotonic()
+        process = subprocess.Popen(
+            [python, "-I", str(pyz)], cwd=workdir, env=server_env(port),
+            stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+        )
+        try:
+            try:
+                health = wait_for_health(process, port)
+                startup = time.monotonic() - started
+                record_property("startup_seconds", round(startup, 3))
+                with capsys.disabled():
+                    print(f"\n[zipapp] Python {version}: /health answered after "
+                          f"{startup:.2f} s", flush=True)
+                assert health["status"] == "ok"
+
+                status, document = get_json(port, "/openapi.json")
+                assert status == 200
+                assert isinstance(document, dict)
+                assert str(document["openapi"]).startswith("3.1")
+
+                # A write and an authenticated read through the archive on this Python.
+                status, session = get_json(port, "/auth/login",
+                                           body={"username": "CORP\\admin", "hostname": "SMOKE"})
+                assert status == 200, session
+                assert isinstance(session, dict)
+                status, me = get_json(port, "/auth/me", token=session["access_token"])
+                assert status == 200 and isinstance(me, dict) and me["username"] == "ADMIN"
+
+                process.send_signal(signal.SIGTERM)
+                assert process.wait(timeout=STOP_TIMEOUT) == 0
+            except BaseException:
+                print(output_path.read_text("utf-8", "replace"))  # shown with the failure
+                raise
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+    assert (workdir / "data" / "tomatoplan.db").is_file()
+    wal = workdir / "data" / "tomatoplan.db-wal"
+    assert not wal.exists() or wal.stat().st_size == 0, "the WAL was not checkpointed at stop"
+    log_text = (workdir / "logs" / "server.log").read_text("utf-8")
+    assert "database closed" in log_text and "stopped" in log_text
