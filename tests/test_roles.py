@@ -118,3 +118,13 @@ async def test_forbidden_access_is_logged_with_the_user(client, as_role):
     assert line["action"] == "access_denied"
     assert line["username"] == viewer.user["username"]
     assert "GET /admin/users" in line["summary"]
+
+
+def test_the_readme_shows_the_role_table_of_the_code():
+    import os
+
+    from tomatoplan.permissions import markdown_table
+
+    readme = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")
+    with open(readme, encoding="utf-8") as handle:
+        assert markdown_table() in handle.read()

@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional, Sequence, Union
 from aiohttp import web
 
 from . import __version__
-from .permissions import AUTHENTICATED, PUBLIC, Permission, roles_with
+from .permissions import AUTHENTICATED, PUBLIC, Permission, markdown_table, roles_with
 from .schema import Query, Schema
 
 ENDPOINT_ATTR = "__tomatoplan_endpoint__"
@@ -197,7 +197,8 @@ def openapi_document(app: web.Application) -> dict:
             "version": __version__,
             "description": (
                 "API REST du planning transport (PTT). Connexion : `POST /auth/login` avec "
-                "l'identifiant Windows, puis `Authorization: Bearer <access_token>`."
+                "l'identifiant Windows, puis `Authorization: Bearer <access_token>`.\n\n"
+                "## Rôles et permissions\n\n" + markdown_table()
             ),
         },
         "paths": dict(sorted(paths.items())),

@@ -76,3 +76,13 @@ def has_permission(role: str, permission) -> bool:
     if permission in (PUBLIC, AUTHENTICATED):
         return True
     return permission in permissions_of(role)
+
+
+def markdown_table() -> str:
+    """The role table as Markdown (README and OpenAPI); a test keeps the README in step."""
+    lines = ["| Permission | " + " | ".join(f"`{role}`" for role in ROLES) + " |",
+             "|---|" + "---|" * len(ROLES)]
+    for permission in Permission:
+        marks = " | ".join("x" if permission in ROLE_PERMISSIONS[role] else " " for role in ROLES)
+        lines.append(f"| {permission.label} (`{permission.value}`) | {marks} |")
+    return "\n".join(lines)
