@@ -64,3 +64,13 @@ UPDATE sessions
 -- Forget sessions whose token has expired.
 DELETE FROM sessions
  WHERE expires_at <= :now
+
+-- name: session_alive
+-- 1 when the session is neither revoked nor expired and its user is active.
+SELECT 1
+  FROM sessions AS s
+  JOIN users    AS u ON u.id = s.user_id
+ WHERE s.id = :id
+   AND s.revoked_at IS NULL
+   AND s.expires_at > :now
+   AND u.active = 1

@@ -21,12 +21,13 @@ PLACEHOLDER_VALUES = {"date": "2024-01-15", "path": "docs-init.js", "name": "swa
 
 
 def concrete(path: str) -> str:
-    """A callable URL for a path template: ids become 1, dates a real day."""
+    """A callable URL for a path template: ids name no record (no call destroys a test's
+    session or user), dates are a real day."""
     def value(match):
         name = match.group(1)
         if name in PLACEHOLDER_VALUES:
             return PLACEHOLDER_VALUES[name]
-        return "1" if name == "id" or name.endswith("_id") else "x"
+        return "999999" if name == "id" or name.endswith("_id") else "x"
     return re.sub(r"\{([^}]+)\}", value, path)
 
 

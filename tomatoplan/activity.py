@@ -50,7 +50,7 @@ async def record(tx: WriteSession, actor: Actor, action: str, *, entity: str = "
     `record` is the changed record as the API shows it (None after a delete): the live
     change feed publishes it once the transaction commits.
     """
-    row_id, _ = await tx.execute(Q.insert_activity, {
+    line = {
         "at": clock.now_iso(),
         "user_id": actor.user_id,
         "username": actor.username,
@@ -61,5 +61,8 @@ async def record(tx: WriteSession, actor: Actor, action: str, *, entity: str = "
         "entity_id": entity_id,
         "summary": summary,
         "changes": json.dumps(changes, ensure_ascii=False, default=str) if changes else None,
-    })
+        "record": json.dumps(record, ensure_ascii=False, default=str) if record is not None else None,
+    }
+    row_id, _ = await tx.execute(Q.insert_activity, line)
+    tx.notes.append({"id": row_id, **line})
     return row_id

@@ -7,7 +7,7 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from . import admin_users, auth, keys, system
+from . import admin_users, auth, events, keys, system
 from .config import Config
 from .db import Database
 from .errors import error_middleware
@@ -50,4 +50,5 @@ def create_app(config: Config) -> web.Application:
     app.add_routes(system.routes)
     auth.setup(app)
     admin_users.setup(app)
+    events.setup(app)
     return app

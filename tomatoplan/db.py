@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Mapping, Optional, Union
+from typing import Any, AsyncIterator, Callable, Iterable, Mapping, Optional, Union
 
 import aiosqlite
 
@@ -54,19 +54,20 @@ class ReadSession(_Session):
 
 
 class WriteSession(_Session):
-    """One `BEGIN IMMEDIATE` transaction; callbacks registered with `on_commit` run after COMMIT."""
+    """One `BEGIN IMMEDIATE` transaction.
+
+    `notes` collects what the transaction wants told once it is committed (the activity-log
+    lines); the database hands them to its commit listeners (the live feed) after COMMIT.
+    """
 
     def __init__(self, conn: aiosqlite.Connection):
         super().__init__(conn)
-        self._after_commit: list[Callable[[], Optional[Awaitable[None]]]] = []
+        self.notes: list[dict] = []
 
     async def execute(self, sql: str, params: Params = ()) -> tuple[int, int]:
         """Run one statement; return (lastrowid, rowcount)."""
         async with self.conn.execute(sql, params) as cursor:
             return cursor.lastrowid or 0, cursor.rowcount
-
-    def on_commit(self, callback: Callable[[], Optional[Awaitable[None]]]) -> None:
-        self._after_commit.append(callback)
 
 
 async def _end_transaction(conn: aiosqlite.Connection, statement: str) -> None:
@@ -95,6 +96,7 @@ class Database:
         self._readers: list[aiosqlite.Connection] = []
         self._idle_readers: Optional[asyncio.Queue] = None
         self._write_lock = asyncio.Lock()
+        self.commit_listeners: list[Callable[[list], None]] = []
 
     async def _connect(self, read_only: bool) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
@@ -218,10 +220,10 @@ class Database:
                 await _end_transaction(conn, "ROLLBACK")
                 raise
             await conn.execute("COMMIT")
-        for callback in session._after_commit:
-            result = callback()
-            if result is not None:
-                await result
+        if session.notes:
+            # Synchronous and right after COMMIT: listeners see commits in commit order.
+            for listener in self.commit_listeners:
+                listener(session.notes)
 
     @contextlib.asynccontextmanager
     async def writer_connection(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from .auth import LoginLimiter
     from .config import Config
     from .db import Database
+    from .events import EventBus
 
 CONFIG: web.AppKey[Config] = web.AppKey("config")
 DB: web.AppKey[Database] = web.AppKey("db")
@@ -18,6 +19,7 @@ STARTED: web.AppKey[Any] = web.AppKey("started")
 # Bytes signing the JWTs; loaded or generated at start.
 SECRET_KEY: web.AppKey[bytes] = web.AppKey("secret_key")
 LOGIN_LIMITER: web.AppKey[LoginLimiter] = web.AppKey("login_limiter")
+EVENT_BUS: web.AppKey[EventBus] = web.AppKey("event_bus")
 
 # aiohttp has no typed request keys; this one constant is the only string key we use.
 REQUEST_AUTH = "tomatoplan.auth"

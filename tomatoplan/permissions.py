@@ -86,3 +86,14 @@ def markdown_table() -> str:
         marks = " | ".join("x" if permission in ROLE_PERMISSIONS[role] else " " for role in ROLES)
         lines.append(f"| {permission.label} (`{permission.value}`) | {marks} |")
     return "\n".join(lines)
+
+
+# Mission fields that only finance readers see (DESIGN.md: left out for the others).
+FINANCE_FIELDS = ("prix", "cout")
+
+
+def visible_record(record: dict, can_read_finance: bool) -> dict:
+    """The record without its finance fields for a reader who may not see them."""
+    if can_read_finance:
+        return record
+    return {key: value for key, value in record.items() if key not in FINANCE_FIELDS}

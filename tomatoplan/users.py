@@ -97,7 +97,7 @@ async def insert_user(tx: WriteSession, actor: Actor, fields: dict) -> dict:
     await activity.record(
         tx, actor, "create", entity="user", entity_id=user_id,
         summary=f"Création de l'utilisateur {created['username']} ({created['role']})",
-        changes=activity.diff(None, {k: created[k] for k in USER_FIELDS}),
+        changes=activity.diff(None, {k: created[k] for k in USER_FIELDS}), record=created,
     )
     return created
 
@@ -151,6 +151,7 @@ async def update_user(db: Database, actor: Actor, user_id: int, changes: dict,
             summary=f"{verb} de l'utilisateur {updated['username']}",
             changes=activity.diff({k: current[k] for k in USER_FIELDS},
                                   {k: updated[k] for k in USER_FIELDS}),
+            record=updated,
         )
         return updated
 

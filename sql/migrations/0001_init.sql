@@ -46,7 +46,8 @@ CREATE TABLE activity_log (
     entity    TEXT    NOT NULL DEFAULT '',
     entity_id INTEGER,
     summary   TEXT    NOT NULL DEFAULT '',
-    changes   TEXT
+    changes   TEXT,   -- JSON {"before": {...}, "after": {...}} of the changed fields
+    record    TEXT    -- JSON of the record after the change (what the live feed replays)
 );
 
 CREATE INDEX activity_by_time     ON activity_log (at);

@@ -1,0 +1,186 @@
+"""The live change feed: GET /events (Server-Sent Events)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from tomatoplan import keys
+from tomatoplan.auth import Auth
+from tomatoplan.events import event_payload
+
+from .conftest import create_user, login
+
+
+async def next_event(response, timeout: float = 5.0) -> dict:
+    """Read one SSE event (comments skipped): {"id", "event", "data"}."""
+    event: dict = {}
+    while True:
+        raw = await asyncio.wait_for(response.content.readline(), timeout)
+        if raw == b"":
+            raise EOFError("stream closed")
+        line = raw.decode("utf-8").rstrip("\n")
+        if line == "":
+            if "data" in event or "event" in event:
+                return event
+            event = {}
+            continue
+        if line.startswith(":") or line.startswith("retry:"):
+            continue
+        field, _, value = line.partition(": ")
+        event[field] = json.loads(value) if field == "data" else value
+
+
+async def open_stream(api, **kwargs):
+    response = await api.get("/events", **kwargs)
+    assert response.status == 200, await response.text()
+    assert response.headers["Content-Type"].startswith("text/event-stream")
+    return response
+
+
+async def test_a_committed_change_arrives_as_an_event(client, admin):
+    stream = await open_stream(admin, params={"topics": "users"})
+    created = await (await admin.post("/admin/users", json={"username": "NEW", "role": "viewer"})).json()
+    event = await next_event(stream)
+    assert event["event"] == "change"
+    data = event["data"]
+    assert (data["topic"], data["action"], data["entity"], data["entity_id"]) == \
+        ("users", "create", "user", created["id"])
+    assert data["record"]["username"] == "NEW"
+    assert data["username"] == "ADMIN"
+    assert int(event["id"]) == data["id"]
+    stream.close()
+
+
+async def test_reconnecting_with_last_event_id_replays_every_missed_event_once_in_order(client, admin):
+    stream = await open_stream(admin, params={"topics": "users"})
+    await admin.post("/admin/users", json={"username": "FIRST", "role": "viewer"})
+    seen = await next_event(stream)
+    stream.close()
+    for name in ("A1", "A2", "A3"):
+        assert (await admin.post("/admin/users", json={"username": name, "role": "viewer"})).status == 201
+    again = await open_stream(admin, params={"topics": "users"},
+                              headers={"Last-Event-ID": seen["id"]})
+    replayed = [await next_event(again) for _ in range(3)]
+    assert [e["data"]["record"]["username"] for e in replayed] == ["A1", "A2", "A3"]
+    ids = [int(e["id"]) for e in replayed]
+    assert ids == sorted(ids) and ids[0] > int(seen["id"])
+    # Then live, without a duplicate of what was replayed.
+    await admin.post("/admin/users", json={"username": "LIVE", "role": "viewer"})
+    live = await next_event(again)
+    assert live["data"]["record"]["username"] == "LIVE"
+    assert int(live["id"]) > ids[-1]
+    again.close()
+
+
+async def test_topics_narrow_the_stream(client, admin):
+    stream = await open_stream(admin, params={"topics": "sessions"})
+    await admin.post("/admin/users", json={"username": "QUIET", "role": "viewer"})
+    await create_user(client, "LOUD", "viewer")
+    await login(client, "LOUD")
+    event = await next_event(stream)
+    assert (event["data"]["topic"], event["data"]["action"]) == ("sessions", "login")
+    assert event["data"]["username"] == "LOUD"
+    stream.close()
+
+
+async def test_readers_only_get_topics_their_role_may_see(client, admin, as_role):
+    viewer = await as_role("viewer")
+    stream = await open_stream(viewer)
+    await admin.post("/admin/users", json={"username": "HIDDEN", "role": "viewer"})
+    client.app[keys.EVENT_BUS].resync()  # a marker after the admin-only change
+    event = await next_event(stream)
+    assert event["event"] == "resync"
+    stream.close()
+
+
+async def test_bad_parameters_are_422(client, admin):
+    response = await admin.get("/events", params={"topics": "missions,weather"})
+    assert response.status == 422
+    assert "weather" in (await response.json())["errors"][0]["detail"]
+    response = await admin.get("/events", headers={"Last-Event-ID": "yesterday"})
+    assert response.status == 422
+    response = await admin.get("/events", params={"colour": "red"})
+    assert response.status == 422
+
+
+async def test_no_token_is_401(client):
+    assert (await client.get("/events")).status == 401
+
+
+async def test_a_revoked_session_stream_is_closed(client, admin):
+    await create_user(client, "WATCHER", "admin")
+    watcher = await login(client, "WATCHER")
+    stream = await open_stream(watcher, params={"topics": "users"})
+    me = await (await watcher.get("/auth/me")).json()
+    assert (await admin.delete(f"/admin/sessions/{me['session']['id']}")).status == 204
+    try:
+        while True:
+            await next_event(stream)
+    except EOFError:
+        pass
+
+
+async def test_a_restore_sends_resync(client, admin):
+    stream = await open_stream(admin)
+    client.app[keys.EVENT_BUS].resync()
+    event = await next_event(stream)
+    assert event["event"] == "resync"
+    assert "id" not in event
+    stream.close()
+
+
+async def test_a_stalled_reader_is_dropped_and_writes_go_on(client, admin):
+    bus = client.app[keys.EVENT_BUS]
+    bus.buffer_events = 5
+    me = await (await admin.get("/auth/me")).json()
+    auth = Auth(me["id"], "ADMIN", "", "admin", me["session"]["id"], "", "", False)
+    stalled = bus.subscribe(auth, frozenset({"users"}))  # never read
+    for index in range(20):
+        response = await admin.post("/admin/users", json={"username": f"W{index}", "role": "viewer"})
+        assert response.status == 201
+    assert stalled.overflowed is True
+    assert stalled not in bus.subscribers
+    assert stalled.queue.qsize() == 5
+    listing = await admin.get("/admin/users", params={"limit": "100"})
+    assert listing.headers["X-Total-Count"] == "21"
+
+
+def test_finance_fields_are_hidden_from_readers_without_finance():
+    line = {"id": 1, "at": "t", "action": "update", "entity": "mission", "entity_id": 3,
+            "username": "U", "summary": "", "record": json.dumps({"id": 3, "prix": "10.00",
+                                                                   "cout": "5.00", "destination": "Lyon"})}
+    planner = Auth(1, "P", "", "planner", 1, "", "", False)
+    finance = Auth(2, "F", "", "finance", 2, "", "", False)
+    assert event_payload(line, planner)["record"] == {"id": 3, "destination": "Lyon"}
+    assert event_payload(line, finance)["record"]["prix"] == "10.00"
+
+
+async def test_shutdown_closes_open_streams(client, admin):
+    stream = await open_stream(admin)
+    await client.app.shutdown()
+    try:
+        while True:
+            await next_event(stream, timeout=5)
+    except EOFError:
+        pass
+
+
+async def test_an_overflowed_stream_sends_what_it_buffered_then_ends(client, admin):
+    bus = client.app[keys.EVENT_BUS]
+    bus.buffer_events = 3
+    stream = await open_stream(admin, params={"topics": "users"})
+    # Fill the buffer without letting the stream's handler run in between.
+    async with client.app[keys.DB].write() as tx:
+        from tomatoplan import activity
+
+        for index in range(6):
+            await activity.record(tx, activity.SYSTEM, "create", entity="user", entity_id=index,
+                                  record={"username": f"B{index}"})
+    received = []
+    try:
+        while True:
+            received.append((await next_event(stream))["data"]["record"]["username"])
+    except EOFError:
+        pass
+    assert received == ["B0", "B1", "B2"]
