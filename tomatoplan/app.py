@@ -7,7 +7,7 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from . import admin_users, auth, events, keys, system
+from . import admin_users, auth, events, keys, stats_api, system
 from .config import Config
 from .db import Database
 from .errors import error_middleware
@@ -51,4 +51,5 @@ def create_app(config: Config) -> web.Application:
     auth.setup(app)
     admin_users.setup(app)
     events.setup(app)
+    stats_api.setup(app)
     return app
