@@ -221,3 +221,22 @@ async def test_the_activity_log_cannot_be_edited(client):
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         async with client.app[keys.DB].write() as tx:
             await tx.execute("UPDATE activity_log SET username = 'X' WHERE id = :id", {"id": row_id})
+
+
+@pytest.mark.parametrize(("query", "params"), [
+    ("missions_by_statut_between", {"debut": "2024-01-15", "fin": "2024-01-21"}),
+    ("unassigned_missions_on", {"jour": "2024-01-15"}),
+    ("expiring_competences", {"debut": "2024-01-15", "fin": "2024-02-15", "limit": 50}),
+    ("absent_chauffeurs_on", {"jour": "2024-01-15"}),
+])
+async def test_dashboard_queries_read_indexes_not_whole_tables(client, query, params):
+    from tomatoplan import sqlfiles
+
+    sql = getattr(sqlfiles.load("stats"), query)
+    async with client.app[keys.DB].read() as session:
+        plan = " | ".join(row["detail"] for row in
+                          await session.fetch_all("EXPLAIN QUERY PLAN " + sql, params))
+    assert "SCAN missions" not in plan, plan
+    assert "SCAN cc" not in plan and "SCAN chauffeur_competences" not in plan, plan
+    if "missions" in sql:
+        assert "COVERING INDEX missions_by_date_statut" in plan, plan
