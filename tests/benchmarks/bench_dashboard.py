@@ -1,6 +1,7 @@
 """Dashboard answer time on a database of a million missions, against /health in the same run.
 
-    python3 tests/benchmarks/bench_dashboard.py [--missions 1000000] [--requests 50] [--pyz dist/tomatoplan.pyz]
+    python3 tests/benchmarks/bench_dashboard.py [--missions 1000000] [--requests 50]
+                                                [--pyz dist/tomatoplan.pyz]
 
 Builds the database (about 1,000 missions a day over ~3 years, 300 chauffeurs with skills and
 absences, 100 voyages), starts the real server on loopback (from the checkout, or the zipapp
@@ -105,7 +106,7 @@ def call(port, path, token=None, body=None):
         data=None if body is None else json.dumps(body).encode(),
         headers={"Content-Type": "application/json",
                  **({"Authorization": f"Bearer {token}"} if token else {})})
-    with urllib.request.urlopen(request, timeout=30) as response:
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (loopback http)
         return json.loads(response.read())
 
 
