@@ -7,7 +7,7 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from . import admin_users, auth, events, keys, stats_api, system
+from . import admin_users, auth, chauffeurs_api, events, keys, missions_api, stats_api, system, voyages_api
 from .config import Config
 from .db import Database
 from .errors import error_middleware
@@ -50,6 +50,9 @@ def create_app(config: Config) -> web.Application:
     app.add_routes(system.routes)
     auth.setup(app)
     admin_users.setup(app)
+    missions_api.setup(app)
+    voyages_api.setup(app)
+    chauffeurs_api.setup(app)
     events.setup(app)
     stats_api.setup(app)
     return app

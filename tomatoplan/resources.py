@@ -73,7 +73,7 @@ def read_bytes(relpath: str) -> bytes:
     try:
         with open(path, "rb") as handle:
             return handle.read()
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+    except OSError:  # absent, a folder, a name too long for the file system...
         raise ResourceNotFound(relpath) from None
 
 

@@ -1,0 +1,153 @@
+-- Missions: one trip on one day. Money in INTEGER cents.
+-- Every list query starts from an index (missions_by_date, _by_chauffeur or _by_voyage):
+-- tests/test_planning_queries.py checks that none of them scans the table.
+
+-- name: mission_by_id
+-- One mission by id.
+SELECT id, date_mission, destination, origine, voyage_id, chauffeur_id, vehicule,
+       heure_debut, heure_fin, statut, remarques, prix_cents, cout_cents, version,
+       created_at, created_by, updated_at, updated_by
+  FROM missions
+ WHERE id = :id
+
+-- name: missions_by_date
+-- Missions of one day, by start time (those without a time first).
+SELECT id, date_mission, destination, origine, voyage_id, chauffeur_id, vehicule,
+       heure_debut, heure_fin, statut, remarques, prix_cents, cout_cents, version,
+       created_at, created_by, updated_at, updated_by
+  FROM missions
+ WHERE date_mission = :date_mission
+ ORDER BY heure_debut, id
+ LIMIT :limit OFFSET :offset
+
+-- name: missions_by_date_count
+-- Number of missions of one day.
+SELECT count(*)
+  FROM missions
+ WHERE date_mission = :date_mission
+
+-- name: missions_in_range
+-- Missions between two dates (inclusive) matching the optional filters, by day and time.
+SELECT id, date_mission, destination, origine, voyage_id, chauffeur_id, vehicule,
+       heure_debut, heure_fin, statut, remarques, prix_cents, cout_cents, version,
+       created_at, created_by, updated_at, updated_by
+  FROM missions
+ WHERE date_mission BETWEEN :date_debut AND :date_fin
+   AND (:chauffeur_id IS NULL OR chauffeur_id = :chauffeur_id)
+   AND (:voyage_id IS NULL OR voyage_id = :voyage_id)
+   AND (:statut IS NULL OR statut = :statut)
+ ORDER BY date_mission, heure_debut, id
+ LIMIT :limit OFFSET :offset
+
+-- name: missions_in_range_count
+-- Number of missions `missions_in_range` can return.
+SELECT count(*)
+  FROM missions
+ WHERE date_mission BETWEEN :date_debut AND :date_fin
+   AND (:chauffeur_id IS NULL OR chauffeur_id = :chauffeur_id)
+   AND (:voyage_id IS NULL OR voyage_id = :voyage_id)
+   AND (:statut IS NULL OR statut = :statut)
+
+-- name: missions_of_chauffeur
+-- Missions of one chauffeur between two dates matching the other filters, by day and time.
+SELECT id, date_mission, destination, origine, voyage_id, chauffeur_id, vehicule,
+       heure_debut, heure_fin, statut, remarques, prix_cents, cout_cents, version,
+       created_at, created_by, updated_at, updated_by
+  FROM missions
+ WHERE chauffeur_id = :chauffeur_id
+   AND date_mission BETWEEN :date_debut AND :date_fin
+   AND (:voyage_id IS NULL OR voyage_id = :voyage_id)
+   AND (:statut IS NULL OR statut = :statut)
+ ORDER BY date_mission, heure_debut, id
+ LIMIT :limit OFFSET :offset
+
+-- name: missions_of_chauffeur_count
+-- Number of missions `missions_of_chauffeur` can return.
+SELECT count(*)
+  FROM missions
+ WHERE chauffeur_id = :chauffeur_id
+   AND date_mission BETWEEN :date_debut AND :date_fin
+   AND (:voyage_id IS NULL OR voyage_id = :voyage_id)
+   AND (:statut IS NULL OR statut = :statut)
+
+-- name: missions_of_voyage
+-- Missions of one voyage between two dates matching the other filters, by day and time.
+SELECT id, date_mission, destination, origine, voyage_id, chauffeur_id, vehicule,
+       heure_debut, heure_fin, statut, remarques, prix_cents, cout_cents, version,
+       created_at, created_by, updated_at, updated_by
+  FROM missions
+ WHERE voyage_id = :voyage_id
+   AND date_mission BETWEEN :date_debut AND :date_fin
+   AND (:chauffeur_id IS NULL OR chauffeur_id = :chauffeur_id)
+   AND (:statut IS NULL OR statut = :statut)
+ ORDER BY date_mission, heure_debut, id
+ LIMIT :limit OFFSET :offset
+
+-- name: missions_of_voyage_count
+-- Number of missions `missions_of_voyage` can return.
+SELECT count(*)
+  FROM missions
+ WHERE voyage_id = :voyage_id
+   AND date_mission BETWEEN :date_debut AND :date_fin
+   AND (:chauffeur_id IS NULL OR chauffeur_id = :chauffeur_id)
+   AND (:statut IS NULL OR statut = :statut)
+
+-- name: chauffeur_missions_around
+-- Live (not cancelled) missions of one chauffeur from the day before to the day after,
+-- except `mission_id` (the one being checked): what a new assignment may overlap.
+SELECT id, date_mission, destination, voyage_id, chauffeur_id, heure_debut, heure_fin, statut
+  FROM missions
+ WHERE chauffeur_id = :chauffeur_id
+   AND date_mission BETWEEN :date_avant AND :date_apres
+   AND statut <> 'annule'
+   AND id IS NOT :mission_id
+ ORDER BY date_mission, heure_debut, id
+
+-- name: assigned_missions_around
+-- Live missions given to a chauffeur from the day before to the day after (availability).
+SELECT id, date_mission, destination, voyage_id, chauffeur_id, heure_debut, heure_fin, statut
+  FROM missions
+ WHERE date_mission BETWEEN :date_avant AND :date_apres
+   AND chauffeur_id IS NOT NULL
+   AND statut <> 'annule'
+ ORDER BY date_mission, heure_debut, id
+
+-- name: insert_mission
+-- Create a mission.
+INSERT INTO missions (date_mission, destination, origine, voyage_id, chauffeur_id, vehicule,
+                      heure_debut, heure_fin, statut, remarques, prix_cents, cout_cents, version,
+                      created_at, created_by, updated_at, updated_by)
+VALUES (:date_mission, :destination, :origine, :voyage_id, :chauffeur_id, :vehicule,
+        :heure_debut, :heure_fin, :statut, :remarques, :prix_cents, :cout_cents, 1,
+        :now, :by, :now, :by)
+
+-- name: update_mission
+-- Change a mission if it is still at the expected version; rowcount 0 means stale.
+UPDATE missions
+   SET date_mission = :date_mission,
+       destination  = :destination,
+       origine      = :origine,
+       voyage_id    = :voyage_id,
+       chauffeur_id = :chauffeur_id,
+       vehicule     = :vehicule,
+       heure_debut  = :heure_debut,
+       heure_fin    = :heure_fin,
+       statut       = :statut,
+       remarques    = :remarques,
+       prix_cents   = :prix_cents,
+       cout_cents   = :cout_cents,
+       version      = version + 1,
+       updated_at   = :now,
+       updated_by   = :by
+ WHERE id = :id AND version = :version
+
+-- name: delete_mission
+-- Erase a mission if still at the expected version.
+DELETE FROM missions
+ WHERE id = :id AND version = :version
+
+-- name: chauffeur_exists
+-- 1 when the chauffeur exists.
+SELECT 1
+  FROM chauffeurs
+ WHERE id = :id
