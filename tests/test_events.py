@@ -184,3 +184,27 @@ async def test_an_overflowed_stream_sends_what_it_buffered_then_ends(client, adm
     except EOFError:
         pass
     assert received == ["B0", "B1", "B2"]
+
+
+async def test_planning_changes_reach_readers_without_their_finance_fields(client, admin, as_role):
+    from .planning_helpers import make_mission
+
+    planner = await as_role("planner")
+    finance = await as_role("finance")
+    planner_stream = await open_stream(planner, params={"topics": "missions"})
+    finance_stream = await open_stream(finance, params={"topics": "missions"})
+    mission = await make_mission(admin, destination="Lyon", prix="120.50")
+    for_planner = await next_event(planner_stream)
+    for_finance = await next_event(finance_stream)
+    assert for_planner["id"] == for_finance["id"]
+    assert for_planner["data"]["entity_id"] == mission["id"]
+    assert for_planner["data"]["record"]["destination"] == "Lyon"
+    assert "prix" not in for_planner["data"]["record"]
+    assert for_finance["data"]["record"]["prix"] == "120.50"
+    updated = await admin.put(f"/missions/{mission['id']}", json={"statut": "en_cours"},
+                              headers={"If-Match": f'"{mission["version"]}"'})
+    assert updated.status == 200
+    change = await next_event(planner_stream)
+    assert (change["data"]["action"], change["data"]["record"]["statut"]) == ("update", "en_cours")
+    planner_stream.close()
+    finance_stream.close()
