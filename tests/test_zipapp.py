@@ -315,6 +315,45 @@ def wait_for_health(process: subprocess.Popen, port: int) -> dict:
     pytest.fail(f"no 200 from /health within {START_TIMEOUT} s: {last_error}")
 
 
+def seed_examples(port: int, admin_token: str) -> None:
+    """The seed README's example calls, unchanged (with urllib instead of requests)."""
+    # What an admin sets up first: the planner, chauffeur 1 and voyage 2 the examples name.
+    assert get_json(port, "/admin/users", token=admin_token,
+                    body={"username": "JEAN.DUPONT", "role": "planner"})[0] == 201
+    assert get_json(port, "/chauffeurs", token=admin_token,
+                    body={"nom": "MARTIN", "prenom": "Paul"})[0] == 201
+    for code in ("LIGNE-1", "LIGNE-2"):
+        assert get_json(port, "/voyages", token=admin_token, body={"code": code})[0] == 201
+
+    status, login = get_json(port, "/auth/login", body={
+        "username": "JEAN.DUPONT",  # ou DOMAIN\\username
+        "hostname": "PC-BUREAU-01",
+    })
+    assert status == 200, login
+    assert isinstance(login, dict)
+    token = login["access_token"]
+    status, missions = get_json(port, "/missions/by-date/2024-01-15", token=token)
+    assert status == 200 and missions == []
+    status, new_mission = get_json(port, "/missions", token=token, body={
+        "date_mission": "2024-01-15",
+        "destination": "Paris",
+        "chauffeur_id": 1,
+        "voyage_id": 2,
+        "heure_debut": "06:00",
+        "statut": "planifie",
+    })
+    assert status == 201, new_mission
+    assert isinstance(new_mission, dict)
+    assert (new_mission["destination"], new_mission["chauffeur_id"], new_mission["voyage_id"]) == \
+        ("Paris", 1, 2)
+    status, missions = get_json(port, "/missions/by-date/2024-01-15", token=token)
+    assert status == 200 and isinstance(missions, list)
+    assert [m["id"] for m in missions] == [new_mission["id"]]
+    status, dispo = get_json(port, "/chauffeurs/disponibles/2024-01-15", token=token)
+    assert status == 200 and isinstance(dispo, list)
+    assert dispo[0]["id"] == 1 and [m["id"] for m in dispo[0]["missions"]] == [new_mission["id"]]
+
+
 @pytest.mark.parametrize("version", VERSIONS)
 def test_server_starts_answers_and_stops(pyz, version, tmp_path, capsys, record_property):
     python = python_or_skip(version)
@@ -350,6 +389,7 @@ def test_server_starts_answers_and_stops(pyz, version, tmp_path, capsys, record_
                 assert isinstance(session, dict)
                 status, me = get_json(port, "/auth/me", token=session["access_token"])
                 assert status == 200 and isinstance(me, dict) and me["username"] == "ADMIN"
+                seed_examples(port, session["access_token"])
 
                 process.send_signal(signal.SIGTERM)
                 assert process.wait(timeout=STOP_TIMEOUT) == 0
