@@ -14,8 +14,8 @@ python3-venv) and access to PyPI on the first build. Steps:
 3. aiohttp's sdist is built into a pure wheel with AIOHTTP_NO_EXTENSIONS=1 (cached);
    MarkupSafe's sdist gives only its pure-Python sources (it falls back to `_native.py`);
    every other dependency is a pure `py3-none-any` wheel, unpacked here;
-4. the project (tomatoplan/*.py, sql/, templates/, static/) and the Swagger UI files
-   (static/vendor/swagger-ui/) are added, with a root `__main__.py`;
+4. the project (tomatoplan/*.py, sql/, templates/, static/, Swagger UI included under
+   static/vendor/swagger-ui/) is added, with a root `__main__.py`;
 5. the archive is written with sorted entries, fixed timestamps (1980-01-01, or
    SOURCE_DATE_EPOCH) and permissions, so the same sources and lock give the same bytes;
 6. it is checked with `python3 -I tomatoplan.pyz --version`.
@@ -63,10 +63,6 @@ DROPPED_SUFFIXES = (
 )
 DROPPED_DIST_INFO_FILES = ("RECORD", "INSTALLER", "REQUESTED", "direct_url.json")
 
-SWAGGER_PREFIX = "swagger_ui_bundle/vendor/swagger-ui-4.15.5/"
-SWAGGER_FILES = ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png",
-                 "favicon-16x16.png")
-SWAGGER_DEST = "static/vendor/swagger-ui/"
 
 # sdists of which only the pure-Python sources are taken: name -> source folder in the sdist.
 PURE_SOURCE_SDISTS = {"markupsafe": "src/markupsafe"}
@@ -314,17 +310,6 @@ def add_pure_sources(entries: Entries, req: Requirement, sdist: str) -> None:
             raise BuildError(f"{req.name}: no {src}/__init__.py in {os.path.basename(sdist)}")
 
 
-def add_swagger_ui(entries: Entries, wheel_path: str) -> None:
-    with zipfile.ZipFile(wheel_path) as wheel:
-        names = wheel.namelist()
-        for name in SWAGGER_FILES:
-            entries.add(SWAGGER_DEST + name, wheel.read(SWAGGER_PREFIX + name))
-        licenses = [n for n in names if re.match(r"^[^/]+\.dist-info/LICENSE[^/]*$", n)]
-        if len(licenses) != 1:
-            raise BuildError(f"swagger-ui-bundle: expected one LICENSE file, got {licenses}")
-        entries.add(SWAGGER_DEST + "LICENSE", wheel.read(licenses[0]))
-
-
 def skipped_source(name: str) -> bool:
     return (name.startswith(".") or name == "__pycache__" or name.endswith("~")
             or name.endswith((".pyc", ".pyo")))
@@ -355,9 +340,7 @@ def collect(requirements: List[Requirement], files: Dict[str, str], cache: str) 
     add_project(entries)
     for req in requirements:
         path = files[req.name]
-        if req.name == "swagger-ui-bundle":
-            add_swagger_ui(entries, path)
-        elif path.endswith(".whl"):
+        if path.endswith(".whl"):
             add_wheel(entries, path)
         elif req.name in BUILT_SDISTS:
             add_wheel(entries, build_wheel(req.name, path, cache))

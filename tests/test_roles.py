@@ -17,7 +17,7 @@ from tomatoplan.permissions import AUTHENTICATED, PUBLIC, ROLES, Permission, has
 
 from .conftest import TEST_SECRET, create_user, login
 
-PLACEHOLDER_VALUES = {"date": "2024-01-15", "path": "docs-init.js", "name": "swagger-ui.css"}
+PLACEHOLDER_VALUES = {"date": "2024-01-15", "path": "docs-init.js"}
 
 
 def concrete(path: str) -> str:

@@ -40,9 +40,8 @@ STOP_TIMEOUT = 15
 
 COMPILED_SUFFIXES = (".so", ".pyd", ".dll", ".dylib", ".c", ".h", ".pyx", ".pxd", ".pxi",
                      ".pyc", ".pyo")
-SWAGGER_FILES = ["LICENSE", "favicon-16x16.png", "favicon-32x32.png", "swagger-ui-bundle.js",
-                 "swagger-ui.css"]
-# One importable module of each locked dependency (swagger-ui-bundle gives files only).
+SWAGGER_FILES = ["LICENSE", "favicon-32x32.png", "swagger-ui-bundle.js", "swagger-ui.css"]
+# One importable module of each locked dependency.
 DEPENDENCY_MODULES = ["aiohappyeyeballs", "aiohttp", "aiohttp_jinja2", "aiosignal", "aiosqlite",
                       "async_timeout", "attr", "attrs", "frozenlist", "idna", "jinja2", "jwt",
                       "markupsafe", "multidict", "propcache", "typing_extensions", "yarl"]
@@ -198,21 +197,17 @@ def test_archive_is_pure_python_and_complete(pyz):
         for name in project_files():
             assert archive.read(name) == (ROOT / name).read_bytes(), name
 
-    # Every locked distribution keeps its METADATA and licence, none its RECORD/INSTALLER;
-    # swagger-ui-bundle gives its files only.
+    # Every locked distribution keeps its METADATA and licence, none its RECORD/INSTALLER.
     dist_infos = {n.split("/")[0] for n in names if n.split("/")[0].endswith(".dist-info")}
     found = {re.sub(r"[-_.]+", "_", d[: -len(".dist-info")].rsplit("-", 1)[0]).lower():
              d[: -len(".dist-info")].rsplit("-", 1)[1] for d in dist_infos}
-    wanted = locked_distributions()
-    del wanted["swagger_ui_bundle"]
-    assert found == wanted
+    assert found == locked_distributions()
     for dist_info in dist_infos:
         assert f"{dist_info}/METADATA" in names
         assert any(n.startswith(f"{dist_info}/") and "LICEN" in n.upper() for n in names), \
             dist_info
         assert f"{dist_info}/RECORD" not in names
         assert f"{dist_info}/INSTALLER" not in names
-    assert not [n for n in names if n.startswith("swagger_ui_bundle")]
 
 
 # ------------------------------------------------------------------------------ inside it

@@ -70,13 +70,13 @@ DOCS_PAGE = """<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <title>TomatoPlan Server - API</title>
-<link rel="icon" type="image/png" href="{assets}/favicon-32x32.png">
-<link rel="stylesheet" href="{assets}/swagger-ui.css">
+<link rel="icon" type="image/png" href="{vendor}/favicon-32x32.png">
+<link rel="stylesheet" href="{vendor}/swagger-ui.css">
 </head>
 <body>
 <div id="swagger-ui"></div>
-<script src="{assets}/swagger-ui-bundle.js"></script>
-<script src="{assets}/docs-init.js"></script>
+<script src="{vendor}/swagger-ui-bundle.js"></script>
+<script src="{init}"></script>
 </body>
 </html>
 """
@@ -86,50 +86,10 @@ DOCS_PAGE = """<!DOCTYPE html>
 @endpoint(PUBLIC, "Documentation interactive (Swagger UI)", tag="Système",
           responses={200: ("Page HTML", None, "text/html")})
 async def docs(request: web.Request) -> web.Response:
-    assets = request.app.router["docs_asset"].url_for(name="x").path.rsplit("/", 1)[0]
-    return web.Response(text=DOCS_PAGE.format(assets=assets), content_type="text/html",
-                        headers={"Cache-Control": "no-cache"})
-
-
-def _swagger_asset(name: str) -> bytes:
-    """A Swagger UI file: inside the zipapp under static/vendor/, else from the installed package."""
-    try:
-        return resources.read_bytes(f"static/vendor/swagger-ui/{name}")
-    except resources.ResourceNotFound:
-        if resources.in_archive():
-            raise
-    try:
-        import swagger_ui_bundle  # only in a checkout: the build copies its files into the archive
-    except ImportError:
-        raise resources.ResourceNotFound(name) from None
-    import os
-
-    path = os.path.join(swagger_ui_bundle.swagger_ui_path, resources.clean_relpath(name))
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError:
-        raise resources.ResourceNotFound(name) from None
-
-
-DOCS_ASSETS = ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png", "favicon-16x16.png")
-
-
-@routes.get("/docs/assets/{name}", name="docs_asset")
-@endpoint(PUBLIC, "Fichiers de Swagger UI", tag="Système",
-          responses={200: ("Fichier", None, "application/octet-stream")})
-async def docs_asset(request: web.Request) -> web.StreamResponse:
-    name = request.match_info["name"]
-    if name == "docs-init.js":
-        return _file_response(request, name, resources.read_bytes("static/docs-init.js"))
-    if name not in DOCS_ASSETS:
-        raise web.HTTPNotFound()
-    try:
-        content = _swagger_asset(name)
-    except resources.ResourceNotFound:
-        log.error("Swagger UI file %s is missing from this build", name)
-        raise web.HTTPNotFound() from None
-    return _file_response(request, name, content, max_age=86400)
+    static = request.app.router["static"]
+    page = DOCS_PAGE.format(vendor=static.url_for(path="vendor/swagger-ui").path,
+                            init=static.url_for(path="docs-init.js").path)
+    return web.Response(text=page, content_type="text/html", headers={"Cache-Control": "no-cache"})
 
 
 @routes.get("/static/{path:.+}", name="static")
@@ -140,7 +100,9 @@ async def static_file(request: web.Request) -> web.StreamResponse:
         content = resources.read_bytes("static/" + request.match_info["path"])
     except resources.ResourceNotFound:
         raise web.HTTPNotFound() from None
-    return _file_response(request, request.match_info["path"], content)
+    # Vendored files change only with a new release of the server: let browsers keep them.
+    max_age = 86400 if request.match_info["path"].startswith("vendor/") else 0
+    return _file_response(request, request.match_info["path"], content, max_age=max_age)
 
 
 def _file_response(request: web.Request, name: str, content: bytes, max_age: int = 0) -> web.Response:
