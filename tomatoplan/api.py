@@ -149,6 +149,8 @@ def _operation(route: web.AbstractRoute, path: str, declared: Endpoint) -> dict:
     errors = set(declared.errors)
     if declared.body is not None:
         errors |= {400, 413, 422}
+    if declared.etag and route.method in ("PUT", "DELETE", "PATCH"):
+        errors |= {400, 412}
     if declared.query is not None:
         errors.add(422)
     if declared.permission != PUBLIC:
@@ -245,7 +247,7 @@ def if_match_version(request: web.Request) -> Optional[int]:
     if value.startswith("W/"):
         value = value[2:]
     value = value.strip('"')
-    if not value.isdigit() or len(value) > 18:
+    if not re.fullmatch(r"[0-9]{1,18}", value):
         raise BadRequest('En-tête If-Match invalide : attendu l\'ETag reçu au GET, ex. "3".',
                          code="bad_if_match")
     return int(value)

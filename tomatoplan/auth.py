@@ -336,8 +336,10 @@ async def login(request: web.Request) -> web.Response:
     now = clock.now_iso()
     async with db.write() as tx:
         if user is None:
-            user = await users.insert_user(tx, actor, {"username": username,
-                                                       "role": config.auto_register_role})
+            # Two first logins of one new name at once: the second finds the first's account.
+            row = await tx.fetch_one(users.Q.user_by_username, {"username": username})
+            user = users.user_out(row) if row else await users.insert_user(
+                tx, actor, {"username": username, "role": config.auto_register_role})
         actor = Actor(username, hostname, address, user["id"])
         session_id, _ = await tx.execute(users.QS.insert_session, {
             "jti": jti, "user_id": user["id"], "hostname": hostname, "address": address,

@@ -214,12 +214,12 @@ class Database:
             try:
                 await conn.execute("BEGIN IMMEDIATE")
                 yield session
+                await conn.execute("COMMIT")
             except BaseException:
-                # Also when cancelled while BEGIN was queued: calls on one connection run
-                # in order, so this ROLLBACK comes after it and nothing stays open.
+                # Also when cancelled while BEGIN was queued, or when COMMIT itself fails:
+                # calls on one connection run in order, so nothing stays open.
                 await _end_transaction(conn, "ROLLBACK")
                 raise
-            await conn.execute("COMMIT")
         if session.notes:
             # Synchronous and right after COMMIT: listeners see commits in commit order.
             for listener in self.commit_listeners:

@@ -144,7 +144,13 @@ async def read_json(request: web.Request) -> Any:
     if not raw.strip():
         raise BadRequest("Corps de requête JSON attendu.", code="body_missing")
     try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+        body = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+        # "\ud800" parses into a string that cannot be stored or answered as UTF-8.
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+        return body
+    except UnicodeEncodeError:
+        raise BadRequest("JSON mal formé : demi-paire UTF-16 isolée (\\ud800-\\udfff).",
+                         code="malformed_json") from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise BadRequest(f"JSON mal formé : {exc}", code="malformed_json") from None
     except RecursionError:

@@ -13,6 +13,8 @@ import asyncio
 import dataclasses
 import json
 import logging
+import re
+import time
 from typing import AsyncIterator, Optional
 
 from aiohttp import web
@@ -171,7 +173,7 @@ def _requested_topics(raw: Optional[str]) -> frozenset:
 def _last_event_id(request: web.Request, query: dict) -> Optional[int]:
     header = request.headers.get("Last-Event-ID")
     if header is not None:
-        if not header.strip().isdigit() or len(header.strip()) > 18:
+        if not re.fullmatch(r"[0-9]{1,18}", header.strip()):
             raise ValidationFailed([{"field": "Last-Event-ID", "code": "format",
                                      "detail": "Identifiant d'événement numérique attendu."}])
         return int(header.strip())
@@ -227,7 +229,13 @@ async def events(request: web.Request) -> web.StreamResponse:
                 if subscriber.wants(line):
                     await response.write(format_event(line["id"], "change", event_payload(line, auth)))
                 sent = line["id"]
+        # Expiry makes no event: look at the session at least once per heartbeat, busy or not.
+        next_check = time.monotonic() + bus.heartbeat_seconds
         while True:
+            if time.monotonic() >= next_check:
+                if not await _session_alive(db, auth):
+                    break
+                next_check = time.monotonic() + bus.heartbeat_seconds
             if subscriber.overflowed and subscriber.queue.empty():
                 break  # what it had buffered is sent; it resumes from the last id it got
             try:

@@ -72,7 +72,7 @@ MISSIONS_QUERY = Query({
 })
 DAY_QUERY = Query({
     "limit": Integer("Nombre maximum d'éléments renvoyés", minimum=1, maximum=10000, default=2000),
-    "offset": Integer("Nombre d'éléments à sauter", minimum=0, default=0),
+    "offset": PAGING["offset"],
 })
 GENERATE_BODY = Schema("GenerateMissions", {
     "date": Date("Jour à générer (AAAA-MM-JJ)", required=True, example="2024-01-15")})

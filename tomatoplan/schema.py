@@ -52,7 +52,9 @@ class Field:
         return {}
 
     def json_schema(self) -> dict:
-        schema: dict[str, Any] = {"type": [self.json_type, "null"] if self.nullable else self.json_type}
+        types = list(self.json_type) if isinstance(self.json_type, tuple) else [self.json_type]
+        schema: dict[str, Any] = {"type": [*types, "null"] if self.nullable else
+                                  (types[0] if len(types) == 1 else types)}
         schema.update(self.extra_schema())
         if self.description:
             schema["description"] = self.description
@@ -81,6 +83,8 @@ class Text(Field):
             value = value.strip()
         if "\x00" in value:
             raise FieldError("format", "Caractère nul interdit.")
+        if not _is_utf8(value):
+            raise FieldError("format", "Caractères invalides (demi-paire UTF-16 isolée).")
         if len(value) < self.min_length:
             if self.min_length == 1:
                 raise FieldError("too_short", "Ne peut pas être vide.")
@@ -173,6 +177,8 @@ class Time(Field):
 class Money(Field):
     """An exact amount in euros with at most two decimals; JSON number or string."""
 
+    json_type = ("string", "number")
+
     def check(self, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
             raise FieldError("type", "Montant attendu (ex. \"125.50\").")
@@ -180,11 +186,15 @@ class Money(Field):
             amount = decimal.Decimal(str(value).strip())
         except decimal.InvalidOperation:
             raise FieldError("type", "Montant attendu (ex. \"125.50\").") from None
-        if not amount.is_finite() or amount != amount.quantize(decimal.Decimal("0.01")):
-            raise FieldError("format", "Deux décimales au plus.")
+        if not amount.is_finite():
+            raise FieldError("format", "Montant fini attendu (ex. \"125.50\").")
+        # Bounded before rounding: quantize() fails past 28 digits.
         if abs(amount) >= decimal.Decimal("1000000000"):
-            raise FieldError("out_of_range", "Montant hors limites.")
-        return amount.quantize(decimal.Decimal("0.01"))
+            raise FieldError("out_of_range", "Montant hors limites (moins d'un milliard).")
+        cents = amount.quantize(decimal.Decimal("0.01"))
+        if amount != cents:
+            raise FieldError("format", "Deux décimales au plus.")
+        return cents
 
     def extra_schema(self) -> dict:
         return {"pattern": r"^-?\d+(\.\d{1,2})?$", "examples": ["125.50"]}
@@ -222,13 +232,29 @@ class ListOf(Field):
         return schema
 
 
+# A planning lives between these years; the bounds also keep date arithmetic (a week, the
+# day after) away from the ends of Python's calendar.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
+def _is_utf8(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parse_date(value: str) -> datetime.date:
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
         raise FieldError("format", "Date attendue au format AAAA-MM-JJ.")
     try:
-        return datetime.date.fromisoformat(value)
+        day = datetime.date.fromisoformat(value)
     except ValueError:
         raise FieldError("format", f"Date impossible : {value}.") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise FieldError("out_of_range", f"Année entre {FIRST_YEAR} et {LAST_YEAR} attendue.")
+    return day
 
 
 def parse_time(value: str) -> str:
@@ -350,5 +376,5 @@ def _coerce_query(field: Field, raw: str) -> Any:
 
 PAGING = {
     "limit": Integer("Nombre maximum d'éléments renvoyés", minimum=1, maximum=1000, default=100),
-    "offset": Integer("Nombre d'éléments à sauter", minimum=0, default=0),
+    "offset": Integer("Nombre d'éléments à sauter", minimum=0, maximum=10**12, default=0),
 }

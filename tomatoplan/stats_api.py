@@ -11,7 +11,7 @@ from .api import array_of, endpoint, json_response, list_response
 from .auth import current_auth
 from .errors import ValidationFailed
 from .permissions import Permission
-from .schema import PAGING, Date, FieldError, Integer, Query, Text, parse_date
+from .schema import FIRST_YEAR, LAST_YEAR, PAGING, Date, FieldError, Integer, Query, Text, parse_date
 
 routes = web.RouteTableDef()
 TAG = "Statistiques"
@@ -35,6 +35,8 @@ def _since(value: str) -> str:
         moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise FieldError("format", "Date (AAAA-MM-JJ) ou instant ISO 8601 attendu.") from None
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise FieldError("out_of_range", f"Année entre {FIRST_YEAR} et {LAST_YEAR} attendue.")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=datetime.timezone.utc)
     return clock.iso(moment)
