@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from . import keys, users
-from .api import array_of, endpoint, etag, if_match_version, json_response, list_response, path_id
+from .api import array_of, endpoint, if_match_version, list_response, path_id, record_response, url
 from .auth import current_auth
 from .errors import ValidationFailed, read_json
 from .permissions import ROLES, Permission
@@ -39,10 +39,6 @@ USERS_QUERY = Query({"include_inactive": Boolean("Inclure les comptes désactiv�
                      **PAGING})
 
 
-def _user_response(user: dict, status: int = 200) -> web.Response:
-    return json_response(user, status=status, headers={"ETag": etag(user["version"])})
-
-
 @routes.get("/admin/users", name="admin_users")
 @endpoint(Permission.ADMIN, "Liste des utilisateurs", tag=TAG, query=USERS_QUERY,
           responses={200: ("Utilisateurs (total dans X-Total-Count)", array_of(USER_SCHEMA),
@@ -63,16 +59,14 @@ async def create_user(request: web.Request) -> web.Response:
     except users.InvalidUsername as exc:
         raise ValidationFailed([{"field": "username", "code": "format", "detail": str(exc)}]) from None
     created = await users.create_user(request.app[keys.DB], current_auth(request).actor, fields)
-    response = _user_response(created, status=201)
-    response.headers["Location"] = str(request.app.router["admin_user"].url_for(id=str(created["id"])))
-    return response
+    return record_response(created, status=201, location=url(request, "admin_user", id=created["id"]))
 
 
 @routes.get(r"/admin/users/{id:\d+}", name="admin_user")
 @endpoint(Permission.ADMIN, "Détail d'un utilisateur", tag=TAG,
           responses={200: ("Utilisateur (version dans ETag)", USER_SCHEMA, "application/json")})
 async def get_user(request: web.Request) -> web.Response:
-    return _user_response(await users.get_user(request.app[keys.DB], path_id(request)))
+    return record_response(await users.get_user(request.app[keys.DB], path_id(request)))
 
 
 @routes.put(r"/admin/users/{id:\d+}", name="admin_user_update")
@@ -88,7 +82,7 @@ async def update_user(request: web.Request) -> web.Response:
     changes = USER_UPDATE.validate(await read_json(request), partial=True)
     updated = await users.update_user(request.app[keys.DB], current_auth(request).actor, user_id,
                                       changes, expected)
-    return _user_response(updated)
+    return record_response(updated)
 
 
 @routes.delete(r"/admin/users/{id:\d+}", name="admin_user_delete")
@@ -102,7 +96,7 @@ async def deactivate_user(request: web.Request) -> web.Response:
     expected = if_match_version(request)
     updated = await users.update_user(request.app[keys.DB], current_auth(request).actor, user_id,
                                       {"active": False}, expected)
-    return _user_response(updated)
+    return record_response(updated)
 
 
 SESSIONS_QUERY = Query(dict(PAGING))

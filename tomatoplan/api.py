@@ -253,6 +253,19 @@ def if_match_version(request: web.Request) -> Optional[int]:
     return int(value)
 
 
+def record_response(record: dict, *, status: int = 200, location: Optional[str] = None
+                    ) -> web.Response:
+    """A record with its version as ETag (and its address after a creation)."""
+    headers = {"ETag": etag(record["version"])}
+    if location is not None:
+        headers["Location"] = location
+    return json_response(record, status=status, headers=headers)
+
+
+def url(request: web.Request, name: str, **parts: Any) -> str:
+    return str(request.app.router[name].url_for(**{key: str(value) for key, value in parts.items()}))
+
+
 def list_response(items: list, total: int) -> web.Response:
     """A JSON array (what the seed's clients iterate) with the total in X-Total-Count."""
     return json_response(items, headers={"X-Total-Count": str(total)})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from . import assignment, chauffeurs, keys, planning
-from .api import array_of, endpoint, if_match_version, list_response, path_id
+from .api import array_of, endpoint, if_match_version, list_response, path_id, record_response, url
 from .auth import current_auth
 from .errors import ValidationFailed
 from .permissions import Permission
@@ -16,9 +16,7 @@ from .planning_http import (
     id_field,
     path_date,
     read_body,
-    record_response,
     record_schema,
-    url,
 )
 from .schema import PAGING, Boolean, Choice, Date, Query, Schema, Text
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 from aiohttp import web
 
 from . import keys, missions, planning
-from .api import array_of, endpoint, if_match_version, json_response, list_response, path_id
+from .api import (
+    array_of,
+    endpoint,
+    if_match_version,
+    json_response,
+    list_response,
+    path_id,
+    record_response,
+    url,
+)
 from .auth import current_auth
 from .errors import ValidationFailed
 from .permissions import Permission
@@ -16,10 +25,8 @@ from .planning_http import (
     id_field,
     path_date,
     read_body,
-    record_response,
     record_schema,
     refuse_unless,
-    url,
 )
 from .schema import PAGING, Boolean, Choice, Date, Integer, Money, Query, Schema, Text, Time
 

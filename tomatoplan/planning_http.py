@@ -9,7 +9,7 @@ from typing import Any, Optional
 from aiohttp import web
 
 from . import keys, planning
-from .api import MAX_ID, array_of, etag, json_response, list_response
+from .api import MAX_ID, array_of, list_response
 from .auth import current_auth
 from .errors import Forbidden, ValidationFailed, read_json
 from .permissions import Permission
@@ -46,19 +46,6 @@ def record_schema(body: Schema, extra: Optional[dict] = None) -> dict:
     properties.update(extra or {})
     properties.update(META_PROPERTIES)
     return {"type": "object", "properties": properties}
-
-
-def record_response(record: dict, *, status: int = 200, location: Optional[str] = None
-                    ) -> web.Response:
-    """A record with its version as ETag (and its address after a creation)."""
-    headers = {"ETag": etag(record["version"])}
-    if location is not None:
-        headers["Location"] = location
-    return json_response(record, status=status, headers=headers)
-
-
-def url(request: web.Request, name: str, **parts: Any) -> str:
-    return str(request.app.router[name].url_for(**{key: str(value) for key, value in parts.items()}))
 
 
 def path_date(request: web.Request, name: str = "date") -> datetime.date:

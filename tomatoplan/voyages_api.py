@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from . import keys, planning, voyages
-from .api import array_of, endpoint, if_match_version, list_response, path_id
+from .api import array_of, endpoint, if_match_version, list_response, path_id, record_response, url
 from .auth import current_auth
 from .permissions import Permission
 from .planning import JOURS
@@ -14,9 +14,7 @@ from .planning_http import (
     can_read_finance,
     history_response,
     read_body,
-    record_response,
     record_schema,
-    url,
 )
 from .schema import PAGING, Boolean, Choice, ListOf, Query, Schema, Text, Time
 
