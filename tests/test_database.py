@@ -16,7 +16,7 @@ def test_migrations_are_numbered_without_gaps():
     assert [version for version, _, _ in found] == list(range(1, len(found) + 1))
 
 
-def test_migrations_walk_one_by_one_on_a_fresh_database(tmp_path):
+async def test_migrations_walk_one_by_one_on_a_fresh_database(tmp_path):
     """Each migration applies on top of the previous one and moves user_version by one."""
     path = tmp_path / "walk.db"
     conn = sqlite3.connect(path, isolation_level=None)
@@ -33,15 +33,13 @@ def test_migrations_walk_one_by_one_on_a_fresh_database(tmp_path):
     walked = conn.execute(sqlfiles.load("system").schema_objects).fetchall()
     conn.close()
 
-    async def at_once():
-        db = Database(str(tmp_path / "at_once.db"))
-        await db.open()
-        async with db.read() as session:
-            rows = await session.fetch_all(sqlfiles.load("system").schema_objects)
-        await db.close()
-        return [(row["type"], row["name"]) for row in rows]
-
-    assert asyncio.run(at_once()) == walked
+    # The same schema as the server's own start (all migrations in one transaction).
+    db = Database(str(tmp_path / "at_once.db"))
+    await db.open()
+    async with db.read() as session:
+        rows = await session.fetch_all(sqlfiles.load("system").schema_objects)
+    await db.close()
+    assert [(row["type"], row["name"]) for row in rows] == walked
 
 
 async def test_opening_twice_migrates_once(tmp_path):
