@@ -137,7 +137,8 @@ def main() -> int:
         env = {k: v for k, v in os.environ.items() if not k.startswith("TOMATOPLAN_")}
         env.update(TOMATOPLAN_PORT=str(port), TOMATOPLAN_HOST="127.0.0.1",
                    TOMATOPLAN_LOG_LEVEL="WARNING", PYTHONPATH=ROOT)
-        command = [sys.executable, "-I", args.pyz] if args.pyz else [sys.executable, "-m", "tomatoplan"]
+        command = ([sys.executable, "-I", os.path.abspath(args.pyz)] if args.pyz
+                   else [sys.executable, "-m", "tomatoplan"])
         server = subprocess.Popen(command, cwd=workdir, env=env, stdin=subprocess.DEVNULL,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
