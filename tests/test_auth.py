@@ -141,6 +141,13 @@ async def test_failed_logins_are_rate_limited_per_address(client):
     assert blocked.status == 429
     assert int(blocked.headers["Retry-After"]) > 0
     assert (await blocked.json())["code"] == "too_many_requests"
+    line = (await activity_lines(client))[0]
+    assert (line["action"], line["address"]) == ("access_denied", "127.0.0.1")
+    assert "trop d'échecs" in line["summary"]
+    # One line per block, not one per refused attempt.
+    assert (await client.post("/auth/login", json={"username": "ADMIN"})).status == 429
+    actions = [line["action"] for line in await activity_lines(client)]
+    assert actions[:4] == ["access_denied", "login_failed", "login_failed", "login_failed"]
 
 
 def test_rate_limit_window_slides(monkeypatch):

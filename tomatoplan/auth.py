@@ -171,6 +171,7 @@ class LoginLimiter:
         self.max_failures = max_failures
         self.window = window_seconds
         self._failures: dict[str, collections.deque] = {}
+        self._announced: dict[str, float] = {}
 
     def _recent(self, address: str, now: float) -> collections.deque:
         failures = self._failures.get(address)
@@ -195,8 +196,18 @@ class LoginLimiter:
         self._recent(address, now)
         self._failures.setdefault(address, collections.deque()).append(now)
 
+    def first_refusal(self, address: str) -> bool:
+        """True once per block of an address: the refusal worth a line in the activity log
+        (a line per refused attempt would let a flood of attempts flood the writer)."""
+        block = self._failures.get(address)
+        if block is None or self._announced.get(address) == block[0]:
+            return False
+        self._announced[address] = block[0]
+        return True
+
     def succeeded(self, address: str) -> None:
         self._failures.pop(address, None)
+        self._announced.pop(address, None)
 
 
 # --- middleware ----------------------------------------------------------------------------
@@ -302,6 +313,12 @@ async def login(request: web.Request) -> web.Response:
     address = client_address(request)
     wait = limiter.retry_after(address)
     if wait:
+        if limiter.first_refusal(address):
+            async with db.write() as tx:
+                await activity.record(tx, Actor("(anonyme)", "", address), "access_denied",
+                                      entity="route",
+                                      summary=f"Connexions bloquées {wait} s depuis {address} : "
+                                              "trop d'échecs")
         raise TooManyRequests(f"Trop d'échecs de connexion depuis {address} : réessayez dans {wait} s.",
                               headers={"Retry-After": str(wait)})
     payload = LOGIN_BODY.validate(await read_json(request))
