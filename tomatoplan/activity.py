@@ -11,7 +11,7 @@ import json
 from typing import Any, Mapping, Optional
 
 from . import clock, sqlfiles
-from .db import WriteSession
+from .db import Database, WriteSession
 
 Q = sqlfiles.load("activity")
 
@@ -66,3 +66,10 @@ async def record(tx: WriteSession, actor: Actor, action: str, *, entity: str = "
     row_id, _ = await tx.execute(Q.insert_activity, line)
     tx.notes.append({"id": row_id, **line})
     return row_id
+
+
+async def record_refusal(db: Database, actor: Actor, summary: str, *, action: str = "access_denied",
+                         entity: str = "route", entity_id: Optional[int] = None) -> None:
+    """A refused access (or failed login) in its own transaction: nothing else is written."""
+    async with db.write() as tx:
+        await record(tx, actor, action, entity=entity, entity_id=entity_id, summary=summary)

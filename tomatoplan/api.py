@@ -15,6 +15,7 @@ from typing import Any, Callable, Optional, Sequence, Union
 from aiohttp import web
 
 from . import __version__
+from .errors import BadRequest, NotFound
 from .permissions import AUTHENTICATED, PUBLIC, Permission, markdown_table, roles_with
 from .schema import Query, Schema
 
@@ -223,8 +224,6 @@ MAX_ID = 2**63 - 1
 
 def path_id(request: web.Request, name: str = "id") -> int:
     """A numeric id from the path (the route's regex already keeps it to digits)."""
-    from .errors import NotFound
-
     raw = request.match_info[name]
     # int() refuses over 4300 digits on recent Pythons; no id has more than 19.
     if len(raw) > 19 or int(raw) > MAX_ID:
@@ -238,8 +237,6 @@ def etag(version: int) -> str:
 
 def if_match_version(request: web.Request) -> Optional[int]:
     """The version named by If-Match, None when absent or `*`; 400 when unreadable."""
-    from .errors import BadRequest
-
     header = request.headers.get("If-Match")
     if header is None or header.strip() == "*":
         return None

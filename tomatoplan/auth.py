@@ -26,7 +26,7 @@ from aiohttp import web
 
 from . import activity, clock, keys, users
 from .activity import Actor
-from .api import endpoint, json_response
+from .api import endpoint, endpoint_of, json_response
 from .config import Config, ConfigError
 from .errors import Forbidden, TooManyRequests, Unauthorized, ValidationFailed, read_json
 from .permissions import AUTHENTICATED, PERMISSION_LABELS, PUBLIC, Permission, permissions_of
@@ -109,13 +109,6 @@ def current_auth(request: web.Request) -> Auth:
 
 def client_address(request: web.Request) -> str:
     return request.remote or ""
-
-
-def request_actor(request: web.Request, username: str = "", hostname: str = "") -> Actor:
-    auth = request.get(keys.REQUEST_AUTH)
-    if auth is not None:
-        return auth.actor
-    return Actor(username or "(anonyme)", hostname, client_address(request))
 
 
 # --- tokens --------------------------------------------------------------------------------
@@ -217,9 +210,8 @@ async def _deny(request: web.Request, error: Exception, auth: Optional[Auth], us
     """Write the refused access to the activity log, then raise it."""
     actor = auth.actor if auth else Actor(username or "(anonyme)", "", client_address(request))
     try:
-        async with request.app[keys.DB].write() as tx:
-            await activity.record(tx, actor, "access_denied", entity="route",
-                                  summary=f"Accès refusé : {request.method} {request.path} ({error.code})")
+        await activity.record_refusal(request.app[keys.DB], actor,
+                                      f"Accès refusé : {request.method} {request.path} ({error.code})")
     except Exception:
         log.exception("could not log a refused access")
     raise error
@@ -230,8 +222,6 @@ async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
     match_info = request.match_info
     if match_info.http_exception is not None:
         return await handler(request)
-    from .api import endpoint_of
-
     declared = endpoint_of(match_info.handler)
     if declared is None:
         log.error("route %s %s declares no permission: refused", request.method, request.path)
@@ -314,11 +304,9 @@ async def login(request: web.Request) -> web.Response:
     wait = limiter.retry_after(address)
     if wait:
         if limiter.first_refusal(address):
-            async with db.write() as tx:
-                await activity.record(tx, Actor("(anonyme)", "", address), "access_denied",
-                                      entity="route",
-                                      summary=f"Connexions bloquées {wait} s depuis {address} : "
-                                              "trop d'échecs")
+            await activity.record_refusal(db, Actor("(anonyme)", "", address),
+                                          f"Connexions bloquées {wait} s depuis {address} : "
+                                          "trop d'échecs")
         raise TooManyRequests(f"Trop d'échecs de connexion depuis {address} : réessayez dans {wait} s.",
                               headers={"Retry-After": str(wait)})
     payload = LOGIN_BODY.validate(await read_json(request))
@@ -330,9 +318,8 @@ async def login(request: web.Request) -> web.Response:
     actor = Actor(username, hostname, address)
 
     if not _allowed_address(config, address):
-        async with db.write() as tx:
-            await activity.record(tx, actor, "access_denied", entity="route",
-                                  summary=f"Connexion refusée : {address} hors des réseaux autorisés")
+        await activity.record_refusal(db, actor,
+                                      f"Connexion refusée : {address} hors des réseaux autorisés")
         raise Forbidden("Connexion refusée depuis ce réseau.", code="network_not_allowed")
 
     user = await users.find_user(db, username)
@@ -343,10 +330,10 @@ async def login(request: web.Request) -> web.Response:
         refusal = "Compte désactivé : contactez un administrateur."
     if refusal:
         limiter.failed(address)
-        async with db.write() as tx:
-            await activity.record(tx, Actor(username, hostname, address, user and user["id"]),
-                                  "login_failed", entity="user", entity_id=user and user["id"],
-                                  summary=f"Échec de connexion de {username} : {refusal}")
+        user_id = user["id"] if user else None
+        await activity.record_refusal(db, Actor(username, hostname, address, user_id),
+                                      f"Échec de connexion de {username} : {refusal}",
+                                      action="login_failed", entity="user", entity_id=user_id)
         raise Unauthorized(refusal, code="login_refused")
 
     token, jti, expires = issue_token(app[keys.SECRET_KEY], username, config.token_ttl_hours)

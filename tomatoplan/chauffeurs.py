@@ -8,8 +8,8 @@ from . import clock, sqlfiles
 from .activity import Actor
 from .db import Database, WriteSession
 from .errors import Conflict, NotFound, ValidationFailed
-from .planning import api_values, changed, check_version, log_change, meta, raise_if, unknown_id
-from .users import stale
+from .planning import api_values, log_change, meta, raise_if, unknown_id
+from .versions import changed, check_version, stale
 
 Q = sqlfiles.load("chauffeurs")
 

@@ -225,14 +225,6 @@ class Database:
             for listener in self.commit_listeners:
                 listener(session.notes)
 
-    @contextlib.asynccontextmanager
-    async def writer_connection(self) -> AsyncIterator[aiosqlite.Connection]:
-        """The raw writer connection under the writer lock, outside any transaction (backup, restore)."""
-        if self._writer is None:
-            raise DatabaseError("base fermée")
-        async with self._write_lock:
-            yield self._writer
-
     async def ping(self) -> None:
         """Raise when the database cannot answer a read."""
         async with self.read() as session:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any, Optional
 
 from aiohttp import web
@@ -145,8 +146,10 @@ async def read_json(request: web.Request) -> Any:
         raise BadRequest("Corps de requête JSON attendu.", code="body_missing")
     try:
         body = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
-        # "\ud800" parses into a string that cannot be stored or answered as UTF-8.
-        json.dumps(body, ensure_ascii=False).encode("utf-8")
+        # "\ud800" parses into a string that cannot be stored or answered as UTF-8; only a
+        # body with such an escape pays for the check.
+        if _SURROGATE_ESCAPE.search(raw):
+            json.dumps(body, ensure_ascii=False).encode("utf-8")
         return body
     except UnicodeEncodeError:
         raise BadRequest("JSON mal formé : demi-paire UTF-16 isolée (\\ud800-\\udfff).",
@@ -155,6 +158,9 @@ async def read_json(request: web.Request) -> Any:
         raise BadRequest(f"JSON mal formé : {exc}", code="malformed_json") from None
     except RecursionError:
         raise BadRequest("JSON mal formé : imbrication trop profonde.", code="malformed_json") from None
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def _refuse_constant(name: str) -> None:

@@ -21,8 +21,6 @@ from .planning import (
     amount_text,
     api_values,
     cents,
-    changed,
-    check_version,
     jour_bit,
     log_change,
     meta,
@@ -31,7 +29,7 @@ from .planning import (
     unknown_id,
     without_finance,
 )
-from .users import stale
+from .versions import changed, check_version, stale
 from .voyages import find_voyage
 
 Q = sqlfiles.load("missions")

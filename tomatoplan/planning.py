@@ -1,7 +1,7 @@
 """What the planning areas (missions, voyages, chauffeurs) share in the data layer.
 
-Weekdays, money in cents, the version check that stops lost updates, the per-record history,
-and the checks on times that both voyages and missions make.
+Weekdays, money in cents, the per-record history, one activity line per change, and the
+checks on times that both voyages and missions make (versions: see `versions`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from .db import Database, WriteSession
 from .errors import NotFound, ValidationFailed
 from .permissions import visible_record
 from .stats import activity_out
-from .users import stale
 
 QA = sqlfiles.load("activity")
 
@@ -78,16 +77,6 @@ def without_finance(record: dict) -> dict:
     return visible_record(record, False)
 
 
-def check_version(entity: str, current: dict, expected: Optional[int]) -> None:
-    """412 with the current record when the client's If-Match names an older version."""
-    if expected is not None and expected != current["version"]:
-        raise stale(entity, current)
-
-
-def changed(current: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
-    return any(current.get(key) != value for key, value in after.items())
-
-
 def unknown_id(field: str, detail: str) -> dict:
     """One 422 entry for an id in a body that names nothing."""
     return {"field": field, "code": "not_found", "detail": detail}
@@ -121,12 +110,6 @@ async def history(db: Database, entity: str, entity_id: int, *, finance: bool) -
     if not rows:
         raise NotFound(f"Aucun historique pour {entity} {entity_id}.", code="history_not_found")
     return [activity_out(row, finance) for row in rows]
-
-
-async def record_refusal(db: Database, actor: Actor, summary: str) -> None:
-    """Log a refused access decided in a handler (the middleware logs the others)."""
-    async with db.write() as tx:
-        await activity.record(tx, actor, "access_denied", entity="route", summary=summary)
 
 
 async def log_change(tx: WriteSession, actor: Actor, action: str, entity: str, entity_id: int,

@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 from aiohttp import web
 
-from . import keys, planning
+from . import activity, keys
 from .api import MAX_ID, array_of, list_response
 from .auth import current_auth
 from .errors import Forbidden, ValidationFailed, read_json
@@ -87,7 +87,7 @@ async def refuse_unless(request: web.Request, permission: Permission, what: str,
     auth = current_auth(request)
     if auth.can(permission):
         return
-    await planning.record_refusal(request.app[keys.DB], auth.actor,
+    await activity.record_refusal(request.app[keys.DB], auth.actor,
                                   f"Accès refusé : {request.method} {request.path_qs} ({code})")
     raise Forbidden(f"Votre rôle ({auth.role}) ne permet pas : {what}.", code=code,
                     permission=permission.value)

@@ -96,24 +96,34 @@ async def docs(request: web.Request) -> web.Response:
 @endpoint(PUBLIC, "Fichiers statiques de l'interface d'administration", tag="Système",
           responses={200: ("Fichier", None, "application/octet-stream")})
 async def static_file(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["path"]
     try:
-        content = resources.read_bytes("static/" + request.match_info["path"])
+        content, etag = _static_content("static/" + name)
     except resources.ResourceNotFound:
         raise web.HTTPNotFound() from None
     # Vendored files change only with a new release of the server: let browsers keep them.
-    max_age = 86400 if request.match_info["path"].startswith("vendor/") else 0
-    return _file_response(request, request.match_info["path"], content, max_age=max_age)
-
-
-def _file_response(request: web.Request, name: str, content: bytes, max_age: int = 0) -> web.Response:
-    etag = '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
-    cache = f"public, max-age={max_age}" if max_age else "no-cache"
-    headers = {"ETag": etag, "Cache-Control": cache, "X-Content-Type-Options": "nosniff"}
+    cache = "public, max-age=86400" if name.startswith("vendor/") else "no-cache"
+    headers = {"ETag": etag, "Cache-Control": cache}
     if request.headers.get("If-None-Match") == etag:
         return web.Response(status=304, headers=headers)
     content_type, _ = mimetypes.guess_type(name)
     return web.Response(body=content, content_type=content_type or "application/octet-stream",
                         headers=headers)
+
+
+# The archive never changes while the server runs: read, inflate and hash each file once
+# (the Swagger bundle is 1.5 MB). A checkout reads afresh, so edited files show at once.
+_archived_static: dict[str, tuple[bytes, str]] = {}
+
+
+def _static_content(relpath: str) -> tuple[bytes, str]:
+    found = _archived_static.get(relpath)
+    if found is None:
+        content = resources.read_bytes(relpath)
+        found = (content, '"' + hashlib.sha256(content).hexdigest()[:32] + '"')
+        if resources.in_archive():
+            _archived_static[relpath] = found
+    return found
 
 
 def started_now() -> tuple[float, datetime.datetime]:

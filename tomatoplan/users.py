@@ -8,7 +8,8 @@ from typing import Any, Optional
 from . import activity, clock, sqlfiles
 from .activity import Actor
 from .db import Database, WriteSession
-from .errors import Conflict, NotFound, PreconditionFailed
+from .errors import Conflict, NotFound
+from .versions import changed, check_version, stale
 
 Q = sqlfiles.load("users")
 QS = sqlfiles.load("sessions")
@@ -126,11 +127,10 @@ async def update_user(db: Database, actor: Actor, user_id: int, changes: dict,
         if row is None:
             raise NotFound(f"Utilisateur {user_id} introuvable.", code="user_not_found")
         current = user_out(row)
-        if expected_version is not None and expected_version != current["version"]:
-            raise stale("user", current)
-        after = {**current, **changes}
-        if all(after[key] == current[key] for key in changes):
+        check_version("user", current, expected_version)
+        if not changed(current, changes):
             return current
+        after = {**current, **changes}
         await _last_admin_guard(tx, current, after)
         _, count = await tx.execute(Q.update_user, {
             "id": user_id, "version": current["version"], "display_name": after["display_name"],
@@ -154,15 +154,6 @@ async def update_user(db: Database, actor: Actor, user_id: int, changes: dict,
             record=updated,
         )
         return updated
-
-
-def stale(entity: str, current: dict) -> PreconditionFailed:
-    """412 carrying the record as it is now, so the client can merge and retry."""
-    return PreconditionFailed(
-        f"Cet enregistrement a été modifié entre-temps (version actuelle {current['version']}) : "
-        "rechargez-le avant de le modifier.",
-        code="version_mismatch", current=current,
-    )
 
 
 async def ensure_default_admin(db: Database, username: str) -> Optional[dict]:

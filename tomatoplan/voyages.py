@@ -11,15 +11,13 @@ from .errors import Conflict, NotFound
 from .planning import (
     api_values,
     bits_to_jours,
-    changed,
-    check_version,
     jours_to_bits,
     log_change,
     meta,
     raise_if,
     time_errors,
 )
-from .users import stale
+from .versions import changed, check_version, stale
 
 Q = sqlfiles.load("voyages")
 
