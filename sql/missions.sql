@@ -1,6 +1,6 @@
 -- Missions: one trip on one day. Money in INTEGER cents.
 -- Every list query starts from an index (missions_by_date, _by_chauffeur or _by_voyage):
--- tests/test_planning_queries.py checks that none of them scans the table.
+-- tests/rules/test_query_plans.py checks that none of them scans the table.
 
 -- name: mission_by_id
 -- One mission by id.
@@ -145,9 +145,3 @@ UPDATE missions
 -- Erase a mission if still at the expected version.
 DELETE FROM missions
  WHERE id = :id AND version = :version
-
--- name: chauffeur_exists
--- 1 when the chauffeur exists.
-SELECT 1
-  FROM chauffeurs
- WHERE id = :id

@@ -87,13 +87,6 @@ SELECT 1
  WHERE voyage_id = :voyage_id
  LIMIT 1
 
--- name: required_skills
--- Skill codes a voyage requires, by code.
-SELECT skill_code
-  FROM voyage_competences
- WHERE voyage_id = :voyage_id
- ORDER BY skill_code
-
 -- name: add_required_skill
 -- Require one skill for a voyage.
 INSERT INTO voyage_competences (voyage_id, skill_code)
@@ -103,9 +96,3 @@ VALUES (:voyage_id, :skill_code)
 -- Forget every skill a voyage requires (before writing the new list).
 DELETE FROM voyage_competences
  WHERE voyage_id = :voyage_id
-
--- name: known_skill
--- 1 when the catalogue holds this code.
-SELECT 1
-  FROM skills
- WHERE code = :code

@@ -1,4 +1,7 @@
-"""Shared fixtures: the real app on a fresh temporary database for each test."""
+"""Fixtures: the real app on a fresh temporary database for each test, and logged-in users.
+
+Helpers live in tests/helpers/ and are imported from there, never from this file.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +10,9 @@ import os
 
 import pytest
 
+from tests.helpers.api import TEST_SECRET, Api, create_user, login
 from tomatoplan.app import create_app
-from tomatoplan.config import Config
-
-TEST_SECRET = "test-secret-key-0123456789-abcdefghijklmnop"
+from tomatoplan.base.config import Config
 
 
 @pytest.fixture
@@ -43,52 +45,6 @@ async def client(make_client):
     return await make_client()
 
 
-class Api:
-    """A logged-in client: `await api.get("/missions")` sends the bearer token."""
-
-    def __init__(self, client, token: str, user: dict):
-        self.client = client
-        self.token = token
-        self.user = user
-        self.headers = {"Authorization": f"Bearer {token}"}
-
-    def _merge(self, kwargs):
-        headers = dict(self.headers)
-        headers.update(kwargs.pop("headers", None) or {})
-        kwargs["headers"] = headers
-        return kwargs
-
-    def get(self, path, **kwargs):
-        return self.client.get(path, **self._merge(kwargs))
-
-    def post(self, path, **kwargs):
-        return self.client.post(path, **self._merge(kwargs))
-
-    def put(self, path, **kwargs):
-        return self.client.put(path, **self._merge(kwargs))
-
-    def delete(self, path, **kwargs):
-        return self.client.delete(path, **self._merge(kwargs))
-
-    def request(self, method, path, **kwargs):
-        return self.client.request(method, path, **self._merge(kwargs))
-
-
-async def create_user(client, username: str, role: str, active: bool = True) -> dict:
-    """Create a user straight in the database (as SYSTEM), bypassing the API."""
-    from tomatoplan import activity, keys, users
-
-    return await users.create_user(client.app[keys.DB], activity.SYSTEM,
-                                   {"username": username, "role": role, "active": active})
-
-
-async def login(client, username: str, hostname: str = "PC-TEST") -> Api:
-    response = await client.post("/auth/login", json={"username": username, "hostname": hostname})
-    assert response.status == 200, await response.text()
-    body = await response.json()
-    return Api(client, body["access_token"], body["user"])
-
-
 @pytest.fixture
 def as_role(client):
     """`api = await as_role("planner")`: a fresh user of that role, logged in."""
@@ -107,11 +63,3 @@ def as_role(client):
 async def admin(client) -> Api:
     """The default admin (ADMIN), logged in."""
     return await login(client, "ADMIN")
-
-
-async def activity_lines(client, limit: int = 50) -> list:
-    """The newest activity-log lines, newest first."""
-    from tomatoplan import keys, sqlfiles
-
-    async with client.app[keys.DB].read() as session:
-        return await session.fetch_all(sqlfiles.load("activity").activity_latest, {"limit": limit})

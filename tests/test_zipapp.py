@@ -186,7 +186,7 @@ def test_archive_is_pure_python_and_complete(pyz):
             assert info.date_time == (1980, 1, 1, 0, 0, 0), info.filename
 
     assert "from tomatoplan.__main__ import main" in root_main
-    expected = ["__main__.py", "tomatoplan/__init__.py", "tomatoplan/resources.py",
+    expected = ["__main__.py", "tomatoplan/__init__.py", "tomatoplan/base/resources.py",
                 "markupsafe/_native.py", "aiohttp/web.py", "typing_extensions.py"]
     expected += [f"{m}/__init__.py" for m in DEPENDENCY_MODULES if m != "typing_extensions"]
     expected += [f"static/vendor/swagger-ui/{name}" for name in SWAGGER_FILES]
@@ -215,7 +215,7 @@ def test_archive_is_pure_python_and_complete(pyz):
 RESOURCES_CODE = """
 import json, sys
 sys.path.insert(0, sys.argv[1])
-from tomatoplan import resources
+from tomatoplan.base import resources
 print(json.dumps({
     "file": resources.__file__,
     "in_archive": resources.in_archive(),

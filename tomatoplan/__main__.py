@@ -36,9 +36,9 @@ def serve() -> int:
     from aiohttp import web
 
     from .app import create_app
-    from .config import ConfigError, load_config, prepare_folders
-    from .db import DatabaseError
-    from .logs import ACCESS_FORMAT, setup_logging
+    from .base.config import ConfigError, load_config, prepare_folders
+    from .base.db import DatabaseError
+    from .base.logs import ACCESS_FORMAT, setup_logging
 
     try:
         config = load_config()

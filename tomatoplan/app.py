@@ -1,4 +1,9 @@
-"""The application factory used by `__main__`, the zipapp and every test."""
+"""The application factory, used by `__main__`, the zipapp and every test.
+
+Read top to bottom, `create_app` shows everything the server runs: the middlewares every
+request goes through, the state it holds, what is opened at start and closed at stop (in
+order), the background jobs, and the routes.
+"""
 
 from __future__ import annotations
 
@@ -7,52 +12,81 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from . import admin_users, auth, chauffeurs_api, events, keys, missions_api, stats_api, system, voyages_api
-from .config import Config
-from .db import Database
-from .errors import error_middleware
+from .base.config import Config, ConfigError
+from .rules import activity, sessions, tokens, users
+from .rules.login import LoginLimiter
+from .scheduler import Scheduler
+from .web.auth import SIGNING_KEY, auth_middleware
+from .web.event_bus import EVENT_BUS, EventBus, close_streams, event_bus_ctx
+from .web.middlewares import error_middleware, security_headers_middleware
+from .web.routes import (
+    absences,
+    chauffeurs,
+    competences,
+    events,
+    missions,
+    skills,
+    stats,
+    system,
+    voyages,
+)
+from .web.routes import auth as auth_routes
+from .web.routes import (
+    sessions as session_routes,
+)
+from .web.routes import (
+    users as user_routes,
+)
+from .web.routes.auth import LOGIN_LIMITER
+from .web.state import CONFIG, DB, SCHEDULER, STARTED, database_ctx, scheduler_ctx, started_now
 
 log = logging.getLogger(__name__)
 
-
-@web.middleware
-async def security_headers_middleware(request: web.Request, handler) -> web.StreamResponse:
-    response = await handler(request)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    return response
-
-
-async def database_ctx(app: web.Application) -> AsyncIterator[None]:
-    config = app[keys.CONFIG]
-    db = Database(config.database_path, synchronous=config.sqlite_synchronous)
-    await db.open()
-    app[keys.DB] = db
-    log.info("database %s ready (schema %d, journal %s, synchronous %s)",
-             config.database_path, db.schema_version, db.journal_mode, config.sqlite_synchronous)
-    try:
-        yield
-    finally:
-        await db.close()
-        log.info("database closed")
+ROUTE_MODULES = (system, auth_routes, user_routes, session_routes, missions, voyages, chauffeurs,
+                 absences, competences, skills, stats, events)
+SESSION_PURGE_SECONDS = 15 * 60
+ACTIVITY_RETENTION_SECONDS = 6 * 3600
 
 
 def create_app(config: Config) -> web.Application:
     """Build the aiohttp application for this configuration (database opened on startup)."""
     app = web.Application(
         client_max_size=config.max_body_size,
-        middlewares=[security_headers_middleware, error_middleware, auth.auth_middleware],
+        middlewares=[security_headers_middleware, error_middleware, auth_middleware],
     )
-    app[keys.CONFIG] = config
-    app[keys.STARTED] = system.started_now()
-    app.cleanup_ctx.append(database_ctx)
-    app.add_routes(system.routes)
-    auth.setup(app)
-    admin_users.setup(app)
-    missions_api.setup(app)
-    voyages_api.setup(app)
-    chauffeurs_api.setup(app)
-    events.setup(app)
-    stats_api.setup(app)
+    app[CONFIG] = config
+    app[STARTED] = started_now()
+    app[SIGNING_KEY] = tokens.load_or_create_key(config)
+    app[LOGIN_LIMITER] = LoginLimiter()
+    app[EVENT_BUS] = EventBus()
+    app[SCHEDULER] = background_jobs(app)
+
+    # Opened in this order at start, closed in the reverse order at stop.
+    app.cleanup_ctx.extend([database_ctx, default_admin_ctx, event_bus_ctx, scheduler_ctx])
+    app.on_shutdown.append(close_streams)
+    for module in ROUTE_MODULES:
+        app.add_routes(module.routes)
     return app
+
+
+def background_jobs(app: web.Application) -> Scheduler:
+    """What runs in the background, and how often."""
+    config = app[CONFIG]
+    scheduler = Scheduler()
+    scheduler.every(SESSION_PURGE_SECONDS, "purge des sessions expirées",
+                    lambda: sessions.purge_expired(app[DB]))
+    if config.activity_retention_days > 0:
+        scheduler.every(ACTIVITY_RETENTION_SECONDS, "rétention du journal d'activité",
+                        lambda: activity.purge_older_than(app[DB], config.activity_retention_days))
+    return scheduler
+
+
+async def default_admin_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Create TOMATOPLAN_DEFAULT_ADMIN_USERNAME on first start, so someone can log in."""
+    try:
+        created = await users.ensure_default_admin(app[DB], app[CONFIG].default_admin_username)
+    except users.InvalidUsername as exc:
+        raise ConfigError(f"TOMATOPLAN_DEFAULT_ADMIN_USERNAME: {exc}") from None
+    if created:
+        log.info("created the default admin %s", created["username"])
+    yield

@@ -29,7 +29,7 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
-from tomatoplan import sqlfiles  # noqa: E402
+from tomatoplan.base import sqlfiles  # noqa: E402
 
 STAMP = "2024-01-01T00:00:00.000Z"
 SKILLS = ("PERMIS_C", "PERMIS_CE", "ADR", "FIMO", "FCO", "CARTE_CONDUCTEUR", "VISITE_MEDICALE")

@@ -1,0 +1,166 @@
+"""Migrations, the start-up self-check and the one-writer rule."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+import pytest
+
+from tomatoplan.base import resources, sqlfiles
+from tomatoplan.base.db import Database, DatabaseError
+
+# Tables, indexes and triggers by name: what a schema is made of.
+SCHEMA_OBJECTS = ("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
+                  "ORDER BY type, name")
+
+
+def test_migrations_are_numbered_without_gaps():
+    found = sqlfiles.migrations()
+    assert [version for version, _, _ in found] == list(range(1, len(found) + 1))
+
+
+async def test_migrations_walk_one_by_one_on_a_fresh_database(tmp_path):
+    """Each migration applies on top of the previous one and moves user_version by one."""
+    path = tmp_path / "walk.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    for version, filename, text in sqlfiles.migrations():
+        conn.execute("BEGIN")
+        for statement in sqlfiles.split_statements(text):
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {version}")
+        conn.execute("COMMIT")
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == version, filename
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    walked = conn.execute(SCHEMA_OBJECTS).fetchall()
+    conn.close()
+
+    # The same schema as the server's own start (all migrations in one transaction).
+    db = Database(str(tmp_path / "at_once.db"))
+    await db.open()
+    async with db.read() as session:
+        rows = await session.fetch_all(SCHEMA_OBJECTS)
+    await db.close()
+    assert [(row["type"], row["name"]) for row in rows] == walked
+
+
+async def test_opening_twice_migrates_once(tmp_path):
+    path = str(tmp_path / "t.db")
+    for _ in range(2):
+        db = Database(path)
+        await db.open()
+        assert db.schema_version == len(sqlfiles.migrations())
+        assert db.journal_mode == "wal"
+        await db.close()
+
+
+async def test_a_database_newer_than_the_code_is_refused(tmp_path):
+    path = tmp_path / "newer.db"
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 999")
+    conn.close()
+    db = Database(str(path))
+    with pytest.raises(DatabaseError, match="plus récent"):
+        await db.open()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 999
+    conn.close()
+
+
+async def test_a_file_that_is_not_sqlite_is_refused(tmp_path):
+    path = tmp_path / "garbage.db"
+    path.write_bytes(b"this is not a database" * 200)
+    with pytest.raises(DatabaseError, match="inutilisable"):
+        await Database(str(path)).open()
+
+
+async def test_a_failing_migration_leaves_the_database_untouched(tmp_path, monkeypatch):
+    real = sqlfiles.migrations()
+    broken = [*real, (len(real) + 1, f"{len(real) + 1:04d}_broken.sql",
+                      "CREATE TABLE half (id INTEGER);\nTHIS IS NOT SQL;")]
+    monkeypatch.setattr(sqlfiles, "migrations", lambda: broken)
+    with pytest.raises(DatabaseError):
+        await Database(str(tmp_path / "m.db")).open()
+    conn = sqlite3.connect(tmp_path / "m.db")
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'half'").fetchone()[0] == 0
+    conn.close()
+
+
+async def test_pragmas_are_set_on_every_connection(tmp_path):
+    db = Database(str(tmp_path / "p.db"), synchronous="FULL")
+    await db.open()
+    async with db.read() as session:
+        assert await session.fetch_value("PRAGMA foreign_keys") == 1
+        assert await session.fetch_value("PRAGMA synchronous") == 2
+        assert await session.fetch_value("PRAGMA busy_timeout") >= 1000
+        assert await session.fetch_value("PRAGMA query_only") == 1
+    await db.close()
+
+
+async def test_a_write_that_raises_is_rolled_back(tmp_path):
+    db = Database(str(tmp_path / "w.db"))
+    await db.open()
+    with pytest.raises(ValueError):
+        async with db.write() as tx:
+            await tx.execute("INSERT INTO settings (key, value, updated_at, updated_by) "
+                             "VALUES ('k', '1', 'now', 'test')")
+            raise ValueError("stop")
+    async with db.read() as session:
+        assert await session.fetch_value("SELECT count(*) FROM settings") == 0
+    await db.close()
+
+
+async def test_reads_do_not_wait_for_an_open_write(tmp_path):
+    db = Database(str(tmp_path / "r.db"))
+    await db.open()
+    writing, release = asyncio.Event(), asyncio.Event()
+
+    async def long_write():
+        async with db.write() as tx:
+            await tx.execute("INSERT INTO settings (key, value, updated_at, updated_by) "
+                             "VALUES ('k', '1', 'now', 'test')")
+            writing.set()
+            await release.wait()
+
+    task = asyncio.create_task(long_write())
+    await writing.wait()
+    async with db.read() as session:
+        # The uncommitted row is invisible, and the read did not block.
+        assert await asyncio.wait_for(session.fetch_value("SELECT count(*) FROM settings"), 2) == 0
+    release.set()
+    await task
+    async with db.read() as session:
+        assert await session.fetch_value("SELECT count(*) FROM settings") == 1
+    await db.close()
+
+
+async def test_close_checkpoints_the_wal(tmp_path):
+    path = tmp_path / "c.db"
+    db = Database(str(path))
+    await db.open()
+    async with db.write() as tx:
+        await tx.execute("INSERT INTO settings (key, value, updated_at, updated_by) "
+                         "VALUES ('k', '1', 'now', 'test')")
+    await db.close()
+    wal = tmp_path / "c.db-wal"
+    assert not wal.exists() or wal.stat().st_size == 0
+
+
+def test_every_query_file_parses_into_named_queries():
+    areas = [name[:-len(".sql")] for name in resources.list_files("sql") if name.endswith(".sql")]
+    assert "missions" in areas
+    for area in areas:
+        assert sqlfiles.load(area).names(), area
+    with pytest.raises(ValueError, match="twice"):
+        sqlfiles.parse_queries("-- name: a\nSELECT 1;\n-- name: a\nSELECT 2;")
+    with pytest.raises(ValueError, match="before the first"):
+        sqlfiles.parse_queries("SELECT 1;\n-- name: a\nSELECT 2;")
+
+
+def test_split_statements_keeps_triggers_whole():
+    script = ("CREATE TABLE t (a);\n-- comment\nCREATE TRIGGER x BEFORE UPDATE ON t BEGIN\n"
+              "  SELECT RAISE(ABORT, 'no');\nEND;\n")
+    assert len(sqlfiles.split_statements(script)) == 2

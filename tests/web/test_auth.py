@@ -1,0 +1,331 @@
+"""Login by Windows username, tokens, sessions, and the activity lines they leave."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import stat
+
+import jwt
+import pytest
+
+from tests.helpers.api import TEST_SECRET, activity_lines, create_user, login
+from tomatoplan.base.config import ConfigError
+from tomatoplan.rules.login import LoginLimiter
+from tomatoplan.rules.tokens import load_or_create_key
+from tomatoplan.rules.users import InvalidUsername, normalise_username
+from tomatoplan.web.routes.auth import LOGIN_LIMITER
+from tomatoplan.web.state import DB
+
+# --- the username ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", [
+    "JEAN.DUPONT", "jean.dupont", " Jean.Dupont ", "CORP\\jean.dupont", "corp.local\\JEAN.dupont",
+    "jean.dupont@corp.local", " CORP\\Jean.Dupont ",
+])
+def test_windows_forms_of_a_name_are_one_user(raw):
+    assert normalise_username(raw) == "JEAN.DUPONT"
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "CORP\\", "@corp.local", "a" * 65, "jean dupont",
+                                 "jean;drop", "élodie", "../etc", "-flag"])
+def test_names_windows_would_not_give_are_refused(raw):
+    with pytest.raises(InvalidUsername):
+        normalise_username(raw)
+
+
+async def test_login_with_a_domain_name_gives_a_token_for_the_user(client):
+    await create_user(client, "JEAN.DUPONT", "planner")
+    response = await client.post("/auth/login", json={"username": "CORP\\jean.dupont",
+                                                      "hostname": "PC-BUREAU-01"})
+    assert response.status == 200
+    body = await response.json()
+    assert body["token_type"] == "bearer"
+    assert body["user"]["username"] == "JEAN.DUPONT"
+    assert body["user"]["role"] == "planner"
+    assert "missions.write" in body["user"]["permissions"]
+    assert body["expires_at"].endswith("Z")
+    claims = jwt.decode(body["access_token"], TEST_SECRET, algorithms=["HS256"],
+                        issuer="tomatoplan")
+    assert claims["sub"] == "JEAN.DUPONT"
+    assert {"jti", "iat", "exp"} <= set(claims)
+    line = (await activity_lines(client))[0]
+    assert (line["action"], line["username"], line["hostname"], line["address"]) == \
+        ("login", "JEAN.DUPONT", "PC-BUREAU-01", "127.0.0.1")
+
+
+@pytest.mark.parametrize(("payload", "field"), [
+    ({}, "username"),
+    ({"username": 42}, "username"),
+    ({"username": "x" * 300}, "username"),
+    ({"username": "jean dupont"}, "username"),
+    ({"username": "ADMIN", "hostname": ["PC"]}, "hostname"),
+    ({"username": "ADMIN", "password": "x"}, "password"),
+])
+async def test_login_refuses_bad_bodies_with_422_naming_the_field(client, payload, field):
+    response = await client.post("/auth/login", json=payload)
+    assert response.status == 422
+    body = await response.json()
+    assert field in [error["field"] for error in body["errors"]]
+    assert [line["action"] for line in await activity_lines(client)] == ["create"]  # the admin only
+
+
+async def test_login_refuses_malformed_json(client):
+    response = await client.post("/auth/login", data=b"{username: ADMIN",
+                                 headers={"Content-Type": "application/json"})
+    assert response.status == 400
+    assert (await response.json())["code"] == "malformed_json"
+
+
+async def test_unknown_user_gets_401_and_the_attempt_is_logged(client):
+    response = await client.post("/auth/login", json={"username": "INCONNU", "hostname": "PC-9"})
+    assert response.status == 401
+    body = await response.json()
+    assert body["code"] == "login_refused"
+    assert "inconnu" in body["detail"].lower()
+    line = (await activity_lines(client))[0]
+    assert (line["action"], line["username"], line["hostname"]) == ("login_failed", "INCONNU", "PC-9")
+
+
+async def test_inactive_user_gets_401(client):
+    await create_user(client, "PARTI", "planner", active=False)
+    response = await client.post("/auth/login", json={"username": "parti"})
+    assert response.status == 401
+    assert "désactivé" in (await response.json())["detail"]
+    assert (await activity_lines(client))[0]["action"] == "login_failed"
+
+
+async def test_default_admin_exists_after_first_start(client):
+    api = await login(client, "admin")
+    assert api.user["role"] == "admin"
+
+
+async def test_auto_register_creates_unknown_users_with_the_configured_role(make_client):
+    client = await make_client(auto_register_role="viewer")
+    api = await login(client, "CORP\\nouveau.venu")
+    assert api.user == {**api.user, "username": "NOUVEAU.VENU", "role": "viewer"}
+    actions = [line["action"] for line in await activity_lines(client)]
+    assert actions[:2] == ["login", "create"]
+    again = await login(client, "nouveau.venu")
+    assert again.user["id"] == api.user["id"]
+
+
+async def test_auto_register_is_off_by_default(client):
+    response = await client.post("/auth/login", json={"username": "NOUVEAU"})
+    assert response.status == 401
+
+
+async def test_login_from_outside_the_allowed_networks_is_403_and_logged(make_client):
+    import ipaddress
+
+    client = await make_client(allowed_networks=(ipaddress.ip_network("10.0.0.0/8"),))
+    response = await client.post("/auth/login", json={"username": "ADMIN", "hostname": "PC-X"})
+    assert response.status == 403
+    assert (await response.json())["code"] == "network_not_allowed"
+    line = (await activity_lines(client))[0]
+    assert (line["action"], line["username"], line["address"]) == ("access_denied", "ADMIN", "127.0.0.1")
+
+
+async def test_login_from_an_allowed_network_works(make_client):
+    import ipaddress
+
+    client = await make_client(allowed_networks=(ipaddress.ip_network("127.0.0.0/8"),))
+    assert (await login(client, "ADMIN")).user["role"] == "admin"
+
+
+async def test_failed_logins_are_rate_limited_per_address(client):
+    client.app[LOGIN_LIMITER].max_failures = 3
+    for _ in range(3):
+        assert (await client.post("/auth/login", json={"username": "NOBODY"})).status == 401
+    blocked = await client.post("/auth/login", json={"username": "ADMIN"})
+    assert blocked.status == 429
+    assert int(blocked.headers["Retry-After"]) > 0
+    assert (await blocked.json())["code"] == "too_many_requests"
+    line = (await activity_lines(client))[0]
+    assert (line["action"], line["address"]) == ("access_denied", "127.0.0.1")
+    assert "trop d'échecs" in line["summary"]
+    # One line per block, not one per refused attempt.
+    assert (await client.post("/auth/login", json={"username": "ADMIN"})).status == 429
+    actions = [line["action"] for line in await activity_lines(client)]
+    assert actions[:4] == ["access_denied", "login_failed", "login_failed", "login_failed"]
+
+
+def test_rate_limit_window_slides(monkeypatch):
+    import tomatoplan.rules.login as auth_module
+
+    now = [1000.0]
+    monkeypatch.setattr(auth_module.time, "monotonic", lambda: now[0])
+    limiter = LoginLimiter(max_failures=2, window_seconds=60)
+    limiter.failed("10.0.0.1")
+    limiter.failed("10.0.0.1")
+    assert limiter.retry_after("10.0.0.1") == 60
+    assert limiter.retry_after("10.0.0.2") == 0
+    now[0] += 61
+    assert limiter.retry_after("10.0.0.1") == 0
+
+
+# --- tokens and sessions -----------------------------------------------------------------
+
+
+async def test_me_returns_user_role_and_permissions(client):
+    await create_user(client, "VIEW", "viewer")
+    api = await login(client, "VIEW", hostname="PC-7")
+    response = await api.get("/auth/me")
+    assert response.status == 200
+    body = await response.json()
+    assert body["username"] == "VIEW"
+    assert body["role"] == "viewer"
+    assert [p["name"] for p in body["permissions"]] == ["planning.read"]
+    assert body["session"]["hostname"] == "PC-7"
+
+
+async def test_logout_revokes_the_token_at_once(client):
+    api = await login(client, "ADMIN")
+    response = await api.post("/auth/logout")
+    assert response.status == 204
+    after = await api.get("/auth/me")
+    assert after.status == 401
+    assert (await after.json())["code"] == "session_revoked"
+    actions = [line["action"] for line in await activity_lines(client)]
+    assert actions[:2] == ["access_denied", "logout"]
+
+
+async def test_a_role_change_takes_effect_on_the_next_request(client, admin):
+    user = await create_user(client, "PLANIF", "planner")
+    planner = await login(client, "PLANIF")
+    assert (await planner.get("/auth/me")).status == 200
+    response = await admin.put(f"/admin/users/{user['id']}", json={"role": "viewer"})
+    assert response.status == 200
+    assert (await planner.get("/auth/me")).status == 401
+    again = await login(client, "PLANIF")
+    assert again.user["role"] == "viewer"
+
+
+async def test_deactivating_a_user_ends_their_sessions(client, admin):
+    user = await create_user(client, "PARTANT", "planner")
+    planner = await login(client, "PARTANT")
+    response = await admin.delete(f"/admin/users/{user['id']}")
+    assert response.status == 200
+    assert (await response.json())["active"] is False
+    assert (await planner.get("/auth/me")).status == 401
+    assert (await client.post("/auth/login", json={"username": "PARTANT"})).status == 401
+
+
+def _token(key, **claims):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    payload = {"sub": "ADMIN", "jti": "x" * 32, "iat": now, "exp": now + datetime.timedelta(hours=1),
+               "iss": "tomatoplan"}
+    payload.update(claims)
+    payload = {k: v for k, v in payload.items() if v is not None}
+    return jwt.encode(payload, key, algorithm="HS256")
+
+
+async def test_tokens_that_must_not_work(client):
+    real = await login(client, "ADMIN")
+    jti = jwt.decode(real.token, TEST_SECRET, algorithms=["HS256"], issuer="tomatoplan")["jti"]
+    past = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=2)
+    forged = {
+        "expired": _token(TEST_SECRET, jti=jti, iat=past, exp=past + datetime.timedelta(hours=1)),
+        "other key": _token("another-secret-key-of-enough-length-000", jti=jti),
+        "alg none": jwt.encode({"sub": "ADMIN", "jti": jti, "iat": 1, "exp": 4102444800,
+                                "iss": "tomatoplan"}, None, algorithm="none"),
+        "no jti": _token(TEST_SECRET, jti=None),
+        "no exp": _token(TEST_SECRET, jti=jti, exp=None),
+        "wrong issuer": _token(TEST_SECRET, jti=jti, iss="someone"),
+        "unknown session": _token(TEST_SECRET),
+        "other user on a real session": _token(TEST_SECRET, jti=jti, sub="JEAN"),
+        "garbage": "not.a.token",
+    }
+    for name, token in forged.items():
+        response = await client.get("/auth/me", headers={"Authorization": f"Bearer {token}"})
+        assert response.status == 401, name
+        assert response.content_type == "application/problem+json", name
+    for header in ("Basic YWRtaW46YWRtaW4=", "Bearer", "Token abc"):
+        response = await client.get("/auth/me", headers={"Authorization": header})
+        assert response.status == 401, header
+    assert (await real.get("/auth/me")).status == 200
+
+
+async def test_a_refused_token_leaves_an_activity_line(client):
+    await client.get("/auth/me", headers={"Authorization": "Bearer not.a.token"})
+    line = (await activity_lines(client))[0]
+    assert line["action"] == "access_denied"
+    assert "invalid_token" in line["summary"]
+
+
+async def test_cookie_login_sets_an_httponly_strict_cookie_and_checks_origin(client):
+    response = await client.post("/auth/login", json={"username": "ADMIN", "session_cookie": True})
+    assert response.status == 200
+    cookie = response.cookies["tomatoplan_session"]
+    assert cookie["httponly"] is True
+    assert cookie["samesite"] == "Strict"
+    me = await client.get("/auth/me")
+    assert me.status == 200 and (await me.json())["session"]["via_cookie"] is True
+    own = f"http://{client.server.host}:{client.server.port}"
+    bad = await client.post("/admin/users", json={"username": "X", "role": "viewer"},
+                            headers={"Origin": "http://evil.example"})
+    assert bad.status == 403
+    assert (await bad.json())["code"] == "bad_origin"
+    missing = await client.post("/admin/users", json={"username": "X", "role": "viewer"})
+    assert missing.status == 403
+    good = await client.post("/admin/users", json={"username": "X", "role": "viewer"},
+                             headers={"Origin": own})
+    assert good.status == 201
+    logout = await client.post("/auth/logout", headers={"Origin": own})
+    assert logout.status == 204
+    assert (await client.get("/auth/me")).status == 401
+
+
+async def test_expired_sessions_are_purged(client):
+    from tomatoplan.rules import sessions
+
+    api = await login(client, "ADMIN")
+    db = client.app[DB]
+    async with db.write() as tx:
+        await tx.execute("UPDATE sessions SET expires_at = '2000-01-01T00:00:00.000Z'")
+    assert (await api.get("/auth/me")).status == 401
+    assert await sessions.purge_expired(db) == 1
+
+
+# --- the signing key -----------------------------------------------------------------------
+
+
+def test_key_file_is_generated_with_mode_0600_and_reused(config, tmp_path):
+    import dataclasses
+
+    cfg = dataclasses.replace(config, secret_key="")
+    first = load_or_create_key(cfg)
+    path = os.path.join(cfg.data_dir, "secret.key")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert len(first) >= 32
+    assert load_or_create_key(cfg) == first
+
+
+def test_a_key_file_others_can_read_is_refused(config):
+    import dataclasses
+
+    cfg = dataclasses.replace(config, secret_key="")
+    load_or_create_key(cfg)
+    os.chmod(os.path.join(cfg.data_dir, "secret.key"), 0o644)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        load_or_create_key(cfg)
+
+
+def test_a_short_key_file_is_refused(config):
+    import dataclasses
+
+    cfg = dataclasses.replace(config, secret_key="")
+    path = os.path.join(cfg.data_dir, "secret.key")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.write(fd, b"short")
+    os.close(fd)
+    with pytest.raises(ConfigError, match="trop courte"):
+        load_or_create_key(cfg)
+
+
+def test_a_short_configured_key_is_refused(config):
+    import dataclasses
+
+    with pytest.raises(ConfigError, match="32 octets"):
+        load_or_create_key(dataclasses.replace(config, secret_key="x" * 31))

@@ -1,0 +1,85 @@
+"""The errors a client can act on, raised by every layer and shown by the web layer.
+
+Each carries the HTTP `status`, a stable machine `code` and a French `detail`; the web
+layer's error middleware turns them into RFC 9457 problem details. Nothing here knows HTTP
+beyond those numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+
+class ApiError(Exception):
+    """An error the client can act on; `status`, `code` and `detail` reach it unchanged."""
+
+    status = 400
+    code = "bad_request"
+    title = "Requête invalide"
+
+    def __init__(self, detail: str, *, code: Optional[str] = None, headers: Optional[dict] = None,
+                 **extra: Any):
+        super().__init__(detail)
+        self.detail = detail
+        if code is not None:
+            self.code = code
+        self.headers = headers or {}
+        self.extra = extra
+
+
+class BadRequest(ApiError):
+    status, code, title = 400, "bad_request", "Requête invalide"
+
+
+class Unauthorized(ApiError):
+    status, code, title = 401, "unauthorized", "Authentification requise"
+
+
+class Forbidden(ApiError):
+    status, code, title = 403, "forbidden", "Accès refusé"
+
+
+class NotFound(ApiError):
+    status, code, title = 404, "not_found", "Introuvable"
+
+
+class Conflict(ApiError):
+    status, code, title = 409, "conflict", "Conflit"
+
+
+class PreconditionFailed(ApiError):
+    status, code, title = 412, "precondition_failed", "Version périmée"
+
+
+class PreconditionRequired(ApiError):
+    status, code, title = 428, "precondition_required", "If-Match requis"
+
+
+class ValidationFailed(ApiError):
+    """422 with one entry per bad field: {"field", "code", "detail"}."""
+
+    status, code, title = 422, "validation_error", "Données invalides"
+
+    def __init__(self, errors: list[dict], detail: Optional[str] = None):
+        fields = ", ".join(sorted({error["field"] for error in errors}))
+        super().__init__(detail or f"Champs invalides : {fields}", errors=errors)
+        self.errors = errors
+
+
+class TooManyRequests(ApiError):
+    status, code, title = 429, "too_many_requests", "Trop de tentatives"
+
+
+class ServiceUnavailable(ApiError):
+    status, code, title = 503, "unavailable", "Service indisponible"
+
+
+def invalid(field: str, code: str, detail: str) -> dict:
+    """One entry of a 422's `errors`: {"field", "code", "detail"}."""
+    return {"field": field, "code": code, "detail": detail}
+
+
+def raise_if_invalid(errors: list) -> None:
+    """422 listing every bad field, when there is one."""
+    if errors:
+        raise ValidationFailed(errors)

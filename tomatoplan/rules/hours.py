@@ -1,0 +1,62 @@
+"""Times of day (HH:MM) and the minutes a trip occupies; voyages and missions share them.
+
+A trip occupies [heure_debut, heure_fin) on its day; an end before the start means it ends
+the next day. A trip without heure_debut has no known time and never overlaps; one with a
+start but no end occupies only its start minute.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, Mapping, Optional
+
+from ..base.errors import invalid
+
+MINUTES_PER_DAY = 24 * 60
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def hours_errors(values: Mapping[str, Any]) -> list:
+    """An end time needs a start time and may not equal it (an end before the start means
+    the trip ends after midnight)."""
+    debut, fin = values.get("heure_debut"), values.get("heure_fin")
+    if fin is None:
+        return []
+    if debut is None:
+        return [invalid("heure_fin", "requires_start", "Une heure de fin demande une heure de début.")]
+    if fin == debut:
+        return [invalid("heure_fin", "empty_interval", "L'heure de fin doit différer de l'heure de début.")]
+    return []
+
+
+def span(date_mission: str, heure_debut: Optional[str], heure_fin: Optional[str],
+         day: datetime.date) -> Optional[tuple[int, int]]:
+    """Minutes from midnight of `day` that a trip occupies; None when it has no start time."""
+    if heure_debut is None:
+        return None
+    offset = (datetime.date.fromisoformat(date_mission) - day).days * MINUTES_PER_DAY
+    start = offset + _minutes(heure_debut)
+    if heure_fin is None:
+        return start, start
+    end = offset + _minutes(heure_fin)
+    if end <= start:
+        end += MINUTES_PER_DAY
+    return start, end
+
+
+def overlaps(one: tuple[int, int], other: tuple[int, int]) -> bool:
+    """Half-open intervals overlap; two trips starting the same minute always do."""
+    return one[0] == other[0] or (one[0] < other[1] and other[0] < one[1])
+
+
+def hours_text(trip: Mapping[str, Any]) -> str:
+    """"06:00-12:00", "à 06:00" or "sans heure", the way messages show a trip's hours."""
+    if trip["heure_debut"] is None:
+        return "sans heure"
+    if trip["heure_fin"] is None:
+        return f"à {trip['heure_debut']}"
+    return f"{trip['heure_debut']}-{trip['heure_fin']}"

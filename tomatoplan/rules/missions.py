@@ -1,0 +1,243 @@
+"""Missions: one trip on one day, maybe from a voyage, maybe given to a chauffeur.
+
+The one home of `sql/missions.sql`. Giving a mission to a chauffeur goes through the checks of
+`assignment`; `force` passes them and the log keeps the reasons overridden. `finance` says
+whether the caller may see `prix` and `cout`: the log always keeps them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+from typing import Optional
+
+from ..base import sqlfiles
+from ..base.db import Database, WriteSession
+from ..base.errors import Conflict, NotFound, invalid, raise_if_invalid
+from ..base.money import amount_text, cents
+from ..base.permissions import FINANCE_FIELDS, visible_record
+from . import chauffeurs, voyages
+from .activity import Actor
+from .assignment import around, assignment_problems
+from .hours import hours_errors
+from .records import Records, api_values, merged, meta
+
+Q = sqlfiles.load("missions")
+
+STATUTS = ("planifie", "en_cours", "termine", "annule")
+MISSION_FIELDS = ("date_mission", "destination", "origine", "voyage_id", "chauffeur_id", "vehicule",
+                  "heure_debut", "heure_fin", "statut", "remarques", "prix", "cout")
+MISSION_DEFAULTS = {"origine": None, "voyage_id": None, "chauffeur_id": None, "vehicule": None,
+                    "heure_debut": None, "heure_fin": None, "statut": "planifie",
+                    "remarques": None, "prix": None, "cout": None}
+# Changing one of these re-runs the assignment checks; editing a remark does not.
+ASSIGNMENT_FIELDS = ("chauffeur_id", "date_mission", "heure_debut", "heure_fin", "voyage_id")
+ALL_DATES = {"date_debut": "0001-01-01", "date_fin": "9999-12-31"}
+
+
+def mission_out(row: dict, finance: bool = True) -> dict:
+    """A mission as the API shows it; `prix` and `cout` only when `finance`."""
+    mission = {"id": row["id"]}
+    mission.update((key, row[key]) for key in MISSION_FIELDS if key not in FINANCE_FIELDS)
+    if finance:
+        mission["prix"] = amount_text(row["prix_cents"])
+        mission["cout"] = amount_text(row["cout_cents"])
+    mission.update(meta(row))
+    return mission
+
+
+def _row_params(mission: dict) -> dict:
+    params = {key: mission[key] for key in MISSION_FIELDS if key not in FINANCE_FIELDS}
+    params["prix_cents"] = cents(mission["prix"])
+    params["cout_cents"] = cents(mission["cout"])
+    return params
+
+
+async def _mission(session, mission_id: int) -> dict:
+    row = await session.fetch_one(Q.mission_by_id, {"id": mission_id})
+    if row is None:
+        raise NotFound(f"Mission {mission_id} introuvable.", code="mission_not_found")
+    return mission_out(row)
+
+
+MISSIONS = Records("mission", MISSION_FIELDS, load=_mission, row_params=_row_params,
+                   insert_sql=Q.insert_mission, update_sql=Q.update_mission, delete_sql=Q.delete_mission)
+
+
+def _view(finance: bool, mission: dict) -> dict:
+    return mission if finance else visible_record(mission, False)
+
+
+def _summary(verb: str, mission: dict, problems: list = ()) -> str:
+    driver = f", chauffeur {mission['chauffeur_id']}" if mission["chauffeur_id"] else ""
+    forced = (" — affectation forcée malgré : " + " ; ".join(p["detail"] for p in problems)
+              if problems else "")
+    return (f"{verb} de la mission {mission['id']} du {mission['date_mission']} "
+            f"vers {mission['destination']}{driver}{forced}")
+
+
+def _forced(problems: list) -> dict:
+    """What the activity line keeps of the checks a forced assignment passed."""
+    return {"forced": problems} if problems else {}
+
+
+async def get_mission(db: Database, mission_id: int, *, finance: bool) -> dict:
+    async with db.read() as session:
+        return _view(finance, await _mission(session, mission_id))
+
+
+async def missions_for_day(db: Database, day: datetime.date, *, limit: int, offset: int,
+                           finance: bool) -> tuple[list, int]:
+    """The missions of one day by start time, and how many there are."""
+    params = {"date_mission": day.isoformat(), "limit": limit, "offset": offset}
+    async with db.read() as session:
+        rows = await session.fetch_all(Q.missions_by_date, params)
+        total = await session.fetch_value(Q.missions_by_date_count, params)
+    return [mission_out(row, finance) for row in rows], total
+
+
+def list_query(chauffeur_id: Optional[int], voyage_id: Optional[int]) -> tuple[str, str]:
+    """(page query, count query) whose index fits the filters: chauffeur, voyage, else dates."""
+    if chauffeur_id is not None:
+        return Q.missions_of_chauffeur, Q.missions_of_chauffeur_count
+    if voyage_id is not None:
+        return Q.missions_of_voyage, Q.missions_of_voyage_count
+    return Q.missions_in_range, Q.missions_in_range_count
+
+
+async def list_missions(db: Database, *, date_debut: Optional[datetime.date],
+                        date_fin: Optional[datetime.date], chauffeur_id: Optional[int],
+                        voyage_id: Optional[int], statut: Optional[str], limit: int, offset: int,
+                        finance: bool) -> tuple[list, int]:
+    """Missions matching every filter given, by day and time, and how many match."""
+    params = {
+        "date_debut": date_debut.isoformat() if date_debut else ALL_DATES["date_debut"],
+        "date_fin": date_fin.isoformat() if date_fin else ALL_DATES["date_fin"],
+        "chauffeur_id": chauffeur_id, "voyage_id": voyage_id, "statut": statut,
+        "limit": limit, "offset": offset,
+    }
+    page, count = list_query(chauffeur_id, voyage_id)
+    async with db.read() as session:
+        rows = await session.fetch_all(page, params)
+        total = await session.fetch_value(count, params)
+    return [mission_out(row, finance) for row in rows], total
+
+
+async def assigned_around(session, day: datetime.date) -> list:
+    """Live missions given to a chauffeur from the day before `day` to the day after."""
+    return await session.fetch_all(Q.assigned_missions_around, around(day))
+
+
+async def _references(tx: WriteSession, mission: dict, before: Optional[dict]
+                      ) -> tuple[Optional[dict], list]:
+    """The mission's voyage, and 422 entries for a voyage or chauffeur that does not exist."""
+    errors = []
+    voyage = None
+    if mission["voyage_id"] is not None:
+        voyage = await voyages.find_voyage(tx, mission["voyage_id"])
+        if voyage is None:
+            errors.append(invalid("voyage_id", "not_found", f"Voyage {mission['voyage_id']} introuvable."))
+    chauffeur_id = mission["chauffeur_id"]
+    if (chauffeur_id is not None and (before is None or before["chauffeur_id"] != chauffeur_id)
+            and not await chauffeurs.exists(tx, chauffeur_id)):
+        errors.append(invalid("chauffeur_id", "not_found", f"Chauffeur {chauffeur_id} introuvable."))
+    return voyage, errors
+
+
+async def _assignment(tx: WriteSession, mission: dict, mission_id: Optional[int],
+                      voyage: Optional[dict], force: bool) -> list:
+    """The problems of the mission's assignment: 409 listing them unless `force`."""
+    if mission["chauffeur_id"] is None or mission["statut"] == "annule":
+        return []
+    day = datetime.date.fromisoformat(mission["date_mission"])
+    others = await tx.fetch_all(Q.chauffeur_missions_around, {
+        "chauffeur_id": mission["chauffeur_id"], "mission_id": mission_id, **around(day)})
+    problems = await assignment_problems(tx, mission, voyage=voyage, others=others)
+    if problems and not force:
+        raise Conflict(
+            "Affectation refusée : " + " ".join(problem["detail"] for problem in problems)
+            + " Passer outre : ?force=true (permission de modifier les voyages).",
+            code="assignment_conflict", problems=problems,
+        )
+    return problems
+
+
+async def create_mission(db: Database, actor: Actor, fields: dict, *, force: bool = False,
+                         finance: bool = True) -> dict:
+    """Create a mission; what the body leaves out (destination, origin, hours) comes from its
+    voyage."""
+    given = api_values(fields)
+    mission = {**MISSION_DEFAULTS, **given}
+    async with db.write() as tx:
+        voyage, errors = await _references(tx, mission, None)
+        if voyage is not None:
+            for key in ("destination", "origine"):
+                if key not in given:
+                    mission[key] = voyage[key]
+            if "heure_debut" not in given and "heure_fin" not in given:
+                mission["heure_debut"], mission["heure_fin"] = voyage["heure_debut"], voyage["heure_fin"]
+        if mission.get("destination") is None:
+            errors.append(invalid("destination", "required",
+                                  "Champ obligatoire (sauf si le voyage donne une destination)."))
+        raise_if_invalid(errors + hours_errors(mission))
+        problems = await _assignment(tx, mission, None, voyage, force)
+        created = await MISSIONS.create(tx, actor, mission, **_forced(problems),
+                                        summary=lambda made: _summary("Création", made, problems))
+    return _view(finance, created)
+
+
+async def update_mission(db: Database, actor: Actor, mission_id: int, changes: dict,
+                         expected: Optional[int], *, force: bool = False, finance: bool = True
+                         ) -> dict:
+    """Apply the fields given; a change of chauffeur, day, hours or voyage is checked again."""
+    shown = functools.partial(_view, finance)
+    async with db.write() as tx:
+        current = await MISSIONS.current(tx, mission_id, expected=expected, shown=shown)
+        after = merged(current, api_values(changes))
+        if after is None:
+            return shown(current)
+        voyage, errors = await _references(tx, after, current)
+        raise_if_invalid(errors + hours_errors(after))
+        revived = current["statut"] == "annule" and after["statut"] != "annule"
+        problems = []
+        if revived or any(after[key] != current[key] for key in ASSIGNMENT_FIELDS):
+            problems = await _assignment(tx, after, mission_id, voyage, force)
+        updated = await MISSIONS.save(tx, actor, current, after, shown=shown, **_forced(problems),
+                                      summary=lambda mission: _summary("Modification", mission, problems))
+    return shown(updated)
+
+
+async def delete_mission(db: Database, actor: Actor, mission_id: int, expected: Optional[int], *,
+                         finance: bool = True) -> None:
+    async with db.write() as tx:
+        await MISSIONS.delete(tx, actor, (mission_id,), expected, shown=functools.partial(_view, finance),
+                              summary=lambda mission: _summary("Suppression", mission))
+
+
+async def generate_missions(db: Database, actor: Actor, day: datetime.date, *, finance: bool = True
+                            ) -> dict:
+    """Create the day's missions of the active voyages that run that weekday.
+
+    Idempotent: a voyage that already has a mission that day (even cancelled) gets no other.
+    A voyage without a destination cannot make a mission and is listed in `ignorees`.
+    """
+    created, existing, skipped = [], [], []
+    async with db.write() as tx:
+        for voyage, mission_id in await voyages.running_on(tx, day):
+            if mission_id is not None:
+                existing.append({"voyage_id": voyage["id"], "code": voyage["code"],
+                                 "mission_id": mission_id})
+                continue
+            if not voyage["destination"]:
+                skipped.append({"voyage_id": voyage["id"], "code": voyage["code"],
+                                "raison": "Voyage sans destination : complétez-le."})
+                continue
+            mission = {**MISSION_DEFAULTS, "date_mission": day.isoformat(),
+                       "voyage_id": voyage["id"], "destination": voyage["destination"],
+                       "origine": voyage["origine"], "heure_debut": voyage["heure_debut"],
+                       "heure_fin": voyage["heure_fin"]}
+            made = await MISSIONS.create(
+                tx, actor, mission,
+                summary=lambda made, code=voyage["code"]: _summary(f"Génération (voyage {code})", made))
+            created.append(_view(finance, made))
+    return {"date": day.isoformat(), "creees": created, "existantes": existing, "ignorees": skipped}

@@ -1,0 +1,147 @@
+"""Background work: jobs that run every so often, or every day at HH:MM local time.
+
+One `Scheduler` per application, started and stopped by the app factory (`cleanup_ctx`), so
+that `create_app` shows everything the server runs. A job that fails is logged and runs
+again at its next time; `stop` cancels the jobs and waits for them. The clock is injectable
+so that "every day at 02:00" is tested without waiting for the night.
+
+Daily times are wall-clock times, checked at least once a minute: a job due at 02:30 on the
+night the clocks go forward runs at 03:00, and once only on the night they go back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime
+import logging
+import time
+from typing import Any, Awaitable, Callable, Optional
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[], Awaitable[Any]]
+# The longest sleep between two looks at the clock: a wall clock can jump (NTP, summer time,
+# a suspended virtual machine); a job never waits more than this past its time.
+MAX_SLEEP_SECONDS = 60.0
+
+
+class Clock:
+    """The time the scheduler reads, and how it waits; tests give a fake one."""
+
+    def now(self) -> datetime.datetime:
+        """The local wall-clock time, naive (as the sysadmin's `date` shows it)."""
+        return datetime.datetime.now()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+def next_daily(now: datetime.datetime, hour: int, minute: int) -> datetime.datetime:
+    """The first HH:MM strictly after `now` (today, else tomorrow)."""
+    today = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if today > now:
+        return today
+    tomorrow = now.date() + datetime.timedelta(days=1)
+    return datetime.datetime.combine(tomorrow, datetime.time(hour, minute))
+
+
+@dataclasses.dataclass
+class ScheduledJob:
+    """One job and what it did last; `when` tells whether it runs every N s or daily."""
+
+    name: str
+    run: Job
+    when: str
+    interval: Optional[float] = None
+    at: Optional[tuple[int, int]] = None
+    at_start: bool = False
+    runs: int = 0
+    failures: int = 0
+    last_started: Optional[datetime.datetime] = None
+    last_error: Optional[str] = None
+
+    def seconds_left(self, clock: Clock, due: Any) -> float:
+        if self.interval is not None:
+            return due - clock.monotonic()
+        return (due - clock.now()).total_seconds()
+
+    def next_due(self, clock: Clock, first: bool) -> Any:
+        if self.interval is not None:
+            return clock.monotonic() + (0.0 if first and self.at_start else self.interval)
+        hour, minute = self.at  # type: ignore[misc]
+        return next_daily(clock.now(), hour, minute)
+
+
+class Scheduler:
+    """Runs its jobs in background tasks between `start()` and `stop()`."""
+
+    def __init__(self, clock: Optional[Clock] = None):
+        self.clock = clock or Clock()
+        self.jobs: list[ScheduledJob] = []
+        self._tasks: list[asyncio.Task] = []
+
+    def every(self, seconds: float, name: str, job: Job, *, at_start: bool = True) -> ScheduledJob:
+        """Run `job` every `seconds` (counted from the end of a run), first at start unless
+        `at_start` is False."""
+        if seconds <= 0:
+            raise ValueError(f"{name}: interval must be positive")
+        return self._add(ScheduledJob(name, job, f"toutes les {seconds:g} s", interval=seconds,
+                                      at_start=at_start))
+
+    def daily(self, hour: int, minute: int, name: str, job: Job) -> ScheduledJob:
+        """Run `job` every day at hour:minute, local time."""
+        if not (0 <= hour <= 23 and 0 <= minute <= 59):
+            raise ValueError(f"{name}: no such time of day {hour}:{minute}")
+        return self._add(ScheduledJob(name, job, f"chaque jour à {hour:02d}:{minute:02d}",
+                                      at=(hour, minute)))
+
+    def _add(self, job: ScheduledJob) -> ScheduledJob:
+        if self._tasks:
+            raise RuntimeError("add jobs before the scheduler starts")
+        if any(existing.name == job.name for existing in self.jobs):
+            raise ValueError(f"two jobs named {job.name!r}")
+        self.jobs.append(job)
+        return job
+
+    def start(self) -> None:
+        if self._tasks:
+            raise RuntimeError("the scheduler is already running")
+        for job in self.jobs:
+            self._tasks.append(asyncio.create_task(self._loop(job), name=f"job: {job.name}"))
+
+    async def stop(self) -> None:
+        """Cancel every job (one running is interrupted) and wait until all have ended."""
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+
+    async def _loop(self, job: ScheduledJob) -> None:
+        due = job.next_due(self.clock, first=True)
+        while True:
+            left = job.seconds_left(self.clock, due)
+            if left > 0:
+                await self.clock.sleep(min(left, MAX_SLEEP_SECONDS))
+                continue
+            await self._run(job)
+            due = job.next_due(self.clock, first=False)
+
+    async def _run(self, job: ScheduledJob) -> None:
+        job.last_started = self.clock.now()
+        job.runs += 1
+        try:
+            await job.run()
+        except Exception as exc:
+            job.failures += 1
+            job.last_error = f"{type(exc).__name__}: {exc}"
+            log.exception("background job %r failed; it runs again at its next time", job.name)
+        else:
+            job.last_error = None

@@ -1,0 +1,166 @@
+"""Who is calling: the token of each request checked once, in middleware, against its session.
+
+A route declares a permission (`endpoint`); the middleware answers 401 without a live session
+and 403 without the permission, logging each refusal, and puts the caller (`Auth`) on the
+request for the handler (`current_auth`). The login routes are in `routes.auth`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Optional
+
+from aiohttp import web
+
+from ..base import clock
+from ..base.db import Database
+from ..base.errors import ApiError, Forbidden, Unauthorized
+from ..base.permissions import AUTHENTICATED, PERMISSION_LABELS, PUBLIC, Permission, permissions_of
+from ..rules import activity, sessions, tokens
+from ..rules.activity import Actor
+from ..rules.login import ANONYMOUS
+from .endpoint import endpoint_of
+from .state import DB
+
+log = logging.getLogger(__name__)
+
+# Bytes signing the JWTs; loaded (or generated) by the app factory at start.
+SIGNING_KEY = web.AppKey("signing_key", bytes)
+# aiohttp 3.13 has no typed request keys: this constant is the only string key we use.
+REQUEST_AUTH = "tomatoplan.auth"
+COOKIE_NAME = "tomatoplan_session"
+SESSION_TOUCH_SECONDS = 60
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@dataclasses.dataclass(frozen=True)
+class Auth:
+    """The caller of an authenticated request."""
+
+    user_id: int
+    username: str
+    display_name: str
+    role: str
+    session_id: int
+    hostname: str
+    address: str
+    via_cookie: bool
+
+    @property
+    def permissions(self) -> frozenset:
+        return permissions_of(self.role)
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.username, self.hostname, self.address, self.user_id)
+
+
+def current_auth(request: web.Request) -> Auth:
+    """The authenticated caller; only valid in a handler that is not PUBLIC."""
+    return request[REQUEST_AUTH]
+
+
+def writer(request: web.Request) -> tuple[Database, Actor]:
+    """The database and the caller, as a write handler hands them to the rules layer."""
+    return request.app[DB], current_auth(request).actor
+
+
+def client_address(request: web.Request) -> str:
+    return request.remote or ""
+
+
+def can_read_finance(request: web.Request) -> bool:
+    return current_auth(request).can(Permission.READ_FINANCE)
+
+
+async def _deny(request: web.Request, error: ApiError, auth: Optional[Auth], username: str = ""
+                ) -> None:
+    """Write the refused access to the activity log, then raise it."""
+    actor = auth.actor if auth else Actor(username or ANONYMOUS, "", client_address(request))
+    try:
+        await activity.record_refusal(request.app[DB], actor,
+                                      f"Accès refusé : {request.method} {request.path} ({error.code})")
+    except Exception:
+        log.exception("could not log a refused access")
+    raise error
+
+
+async def require(request: web.Request, permission: Permission, what: str, code: str) -> None:
+    """403 (and its activity line) when the caller lacks a permission a handler checks itself
+    (one that depends on the request, like `?force=true`)."""
+    auth = current_auth(request)
+    if auth.can(permission):
+        return
+    await activity.record_refusal(request.app[DB], auth.actor,
+                                  f"Accès refusé : {request.method} {request.path_qs} ({code})")
+    raise Forbidden(f"Votre rôle ({auth.role}) ne permet pas : {what}.", code=code,
+                    permission=permission.value)
+
+
+def _token_of(request: web.Request) -> tuple[Optional[str], bool]:
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise Unauthorized("En-tête Authorization attendu : « Bearer <jeton> ».",
+                               code="invalid_token")
+        return value.strip(), False
+    cookie = request.cookies.get(COOKIE_NAME)
+    return (cookie, True) if cookie else (None, False)
+
+
+def _same_origin(request: web.Request) -> bool:
+    own = f"{request.scheme}://{request.host}"
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        return origin == own
+    referer = request.headers.get("Referer", "")
+    return referer == own or referer.startswith(own + "/")
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
+    match_info = request.match_info
+    if match_info.http_exception is not None:
+        return await handler(request)
+    declared = endpoint_of(match_info.handler)
+    if declared is None:
+        log.error("route %s %s declares no permission: refused", request.method, request.path)
+        raise Forbidden("Route sans permission déclarée.", code="undeclared_route")
+    if declared.permission == PUBLIC:
+        return await handler(request)
+
+    token, via_cookie = _token_of(request)
+    if token is None:
+        raise Unauthorized("Authentification requise : connectez-vous (POST /auth/login).",
+                           code="not_authenticated", headers={"WWW-Authenticate": "Bearer"})
+    try:
+        claims = tokens.decode_token(request.app[SIGNING_KEY], token)
+    except Unauthorized as exc:
+        await _deny(request, exc, None)
+    db = request.app[DB]
+    row = await sessions.for_token(db, str(claims["jti"]))
+    if row is None or row["username"] != claims["sub"]:
+        await _deny(request, Unauthorized("Session expirée ou révoquée : reconnectez-vous.",
+                                          code="session_revoked"), None, str(claims["sub"]))
+    auth = Auth(user_id=row["user_id"], username=row["username"],
+                display_name=row["display_name"], role=row["role"],
+                session_id=row["session_id"], hostname=row["hostname"],
+                address=client_address(request), via_cookie=via_cookie)
+    request[REQUEST_AUTH] = auth
+
+    if via_cookie and request.method in UNSAFE_METHODS and not _same_origin(request):
+        await _deny(request, Forbidden("Origine de la requête refusée.", code="bad_origin"), auth)
+    if declared.permission != AUTHENTICATED and not auth.can(declared.permission):
+        await _deny(request, Forbidden(
+            f"Votre rôle ({auth.role}) ne permet pas : {PERMISSION_LABELS[declared.permission]}.",
+            code="forbidden", permission=declared.permission.value), auth)
+
+    last_seen = clock.parse_iso(row["last_seen_at"])
+    if (clock.now() - last_seen).total_seconds() > SESSION_TOUCH_SECONDS:
+        await sessions.touch(db, auth.session_id)
+    return await handler(request)

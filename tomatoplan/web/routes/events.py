@@ -1,0 +1,144 @@
+"""`GET /events`: the live change feed, a Server-Sent Events stream of committed changes.
+
+Every activity-log line becomes one event whose `id` is the line's id (fanned out by
+`event_bus`). A client that reconnects with `Last-Event-ID` first receives what it missed,
+replayed from the activity log, then the live events: nothing is lost across a reconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from typing import AsyncIterator, Optional
+
+from aiohttp import web
+
+from ...base.errors import ValidationFailed, invalid
+from ...base.fields import Integer, Text
+from ...base.permissions import Permission
+from ...base.schema import Query
+from ...rules import activity, sessions
+from ..auth import current_auth
+from ..endpoint import endpoint
+from ..event_bus import CLOSE, EVENT_BUS, TOPICS, event_payload, format_event
+from ..state import DB
+
+log = logging.getLogger(__name__)
+routes = web.RouteTableDef()
+REPLAY_PAGE = 500
+
+
+EVENTS_QUERY = Query({
+    "topics": Text(f"Sujets voulus, séparés par des virgules, parmi : {', '.join(TOPICS)} "
+                   "(tous par défaut)", max_length=200),
+    "last_event_id": Integer("Reprendre après cet événement (comme l'en-tête Last-Event-ID)",
+                             minimum=0),
+})
+
+
+def _requested_topics(raw: Optional[str]) -> frozenset:
+    if not raw:
+        return frozenset(TOPICS)
+    wanted = {item.strip() for item in raw.split(",") if item.strip()}
+    unknown = sorted(wanted - set(TOPICS))
+    if unknown:
+        raise ValidationFailed([invalid("topics", "choice", f"Sujets inconnus : {', '.join(unknown)}. "
+                                                            f"Possibles : {', '.join(TOPICS)}.")])
+    return frozenset(wanted)
+
+
+def _last_event_id(request: web.Request, query: dict) -> Optional[int]:
+    header = request.headers.get("Last-Event-ID")
+    if header is not None:
+        if not re.fullmatch(r"[0-9]{1,18}", header.strip()):
+            raise ValidationFailed([invalid("Last-Event-ID", "format",
+                                            "Identifiant d'événement numérique attendu.")])
+        return int(header.strip())
+    return query.get("last_event_id")
+
+
+async def _replay(db, last_id: int) -> AsyncIterator[dict]:
+    while True:
+        lines = await activity.lines_after(db, last_id, REPLAY_PAGE)
+        for line in lines:
+            yield line
+        if len(lines) < REPLAY_PAGE:
+            return
+        last_id = lines[-1]["id"]
+
+
+@routes.get("/events", name="events")
+@endpoint(Permission.READ_PLANNING, "Flux des modifications en direct (Server-Sent Events)",
+          tag="Événements", query=EVENTS_QUERY,
+          description="Un événement `change` par modification validée (`id` = identifiant dans le "
+                      "journal d'activité, `data` = l'enregistrement modifié tel que le rôle peut le "
+                      "voir). Reconnexion avec `Last-Event-ID` : les événements manqués sont rejoués "
+                      "dans l'ordre. Un événement `resync` demande de tout recharger (après une "
+                      "restauration). Commentaire `: ping` toutes les 15 s.",
+          responses={200: ("Flux text/event-stream", {"type": "string"}, "text/event-stream")})
+async def events(request: web.Request) -> web.StreamResponse:
+    query = EVENTS_QUERY.validate(request.query)
+    topics = _requested_topics(query.get("topics"))
+    last_id = _last_event_id(request, query)
+    auth = current_auth(request)
+    app = request.app
+    bus, db = app[EVENT_BUS], app[DB]
+
+    # Subscribe before replaying so that nothing committed meanwhile falls between the two.
+    subscriber = bus.subscribe(auth, topics)
+    response = web.StreamResponse(headers={
+        "Content-Type": "text/event-stream; charset=utf-8",
+        "Cache-Control": "no-cache",
+        "X-Accel-Buffering": "no",
+    })
+    try:
+        await response.prepare(request)
+        await response.write(b"retry: 3000\n\n")
+        # Without Last-Event-ID the client wants what happens from now on: exactly what the
+        # queue receives after the subscription above.
+        sent = last_id or 0
+        if last_id is not None:
+            oldest = await activity.oldest_id(db)
+            if oldest is not None and last_id + 1 < oldest:
+                await response.write(format_event(None, "resync", {"reason": "history_purged"}))
+            async for line in _replay(db, last_id):
+                if subscriber.wants(line):
+                    await response.write(format_event(line["id"], "change", event_payload(line, auth)))
+                sent = line["id"]
+        # Expiry makes no event: look at the session at least once per heartbeat, busy or not.
+        next_check = time.monotonic() + bus.heartbeat_seconds
+        while True:
+            if time.monotonic() >= next_check:
+                if not await sessions.alive(db, auth.session_id):
+                    break
+                next_check = time.monotonic() + bus.heartbeat_seconds
+            if subscriber.overflowed and subscriber.queue.empty():
+                break  # what it had buffered is sent; it resumes from the last id it got
+            try:
+                item = await asyncio.wait_for(subscriber.queue.get(), bus.heartbeat_seconds)
+            except asyncio.TimeoutError:
+                if not await sessions.alive(db, auth.session_id):
+                    break
+                await response.write(b": ping\n\n")
+                continue
+            if item is CLOSE:
+                break
+            if item == "resync":
+                await response.write(format_event(None, "resync", {"reason": "restore"}))
+                continue
+            line = item
+            if line["entity"] in ("session", "user") and not await sessions.alive(db, auth.session_id):
+                break
+            if line["id"] <= sent or not subscriber.wants(line):
+                continue
+            await response.write(format_event(line["id"], "change", event_payload(line, auth)))
+            sent = line["id"]
+        if subscriber.overflowed:
+            log.info("event stream of %s dropped: reader too slow", auth.username)
+    except ConnectionResetError:
+        pass  # the client went away; it will resume from its last id
+    finally:
+        bus.unsubscribe(subscriber)
+    return response

@@ -1,0 +1,231 @@
+"""Routes of the missions: /missions, /missions/{id}, /missions/by-date/{date}, generation,
+finance, history."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ...base.errors import ValidationFailed, invalid
+from ...base.fields import Boolean, Choice, Date, Integer, Money, Text, Time, id_field
+from ...base.permissions import Permission
+from ...base.schema import PAGING, Query, Schema
+from ...rules import activity, missions
+from ..auth import can_read_finance, require, writer
+from ..endpoint import endpoint
+from ..http import (
+    if_match_version,
+    json_response,
+    list_response,
+    path_date,
+    path_id,
+    read_body,
+    record_response,
+    url,
+)
+from ..openapi import HISTORY_SCHEMA, array_of, record_schema
+from ..state import DB
+
+routes = web.RouteTableDef()
+TAG = "Missions"
+
+FINANCE_NOTE = ("`prix` et `cout` (montants exacts, ex. \"125.50\") n'apparaissent que pour les rôles "
+                "qui lisent la finance ; les envoyer sans la permission `finance.write` donne 422 "
+                "(`not_permitted`).")
+FORCE_NOTE = ("Affecter un chauffeur est contrôlé : inactif, absent ce jour-là, mission qui "
+              "chevauche, compétence demandée par le voyage absente ou expirée à la date : 409 avec "
+              "`problems` [{code, detail}]. `?force=true` (permission `voyages.write`) passe outre ; "
+              "le journal garde les raisons.")
+
+MONEY_FIELDS = {
+    "prix": Money("Prix facturé, en euros (texte exact, ex. \"125.50\")", nullable=True),
+    "cout": Money("Coût, en euros (texte exact, ex. \"98.00\")", nullable=True),
+}
+MISSION_FIELDS = {
+    "date_mission": Date("Jour de la mission (AAAA-MM-JJ)", required=True, example="2024-01-15"),
+    "destination": Text("Destination ; reprise du voyage si absente", min_length=1, max_length=200,
+                        example="Paris"),
+    "origine": Text("Origine ; reprise du voyage si absente", max_length=200, nullable=True),
+    "voyage_id": id_field("Voyage (ligne régulière) dont vient la mission", nullable=True),
+    "chauffeur_id": id_field("Chauffeur affecté (null : mission non affectée)", nullable=True),
+    "vehicule": Text("Véhicule (immatriculation ou numéro de parc)", max_length=50, nullable=True),
+    "heure_debut": Time("Heure de début (HH:MM) ; reprise du voyage si aucune heure n'est donnée",
+                        nullable=True),
+    "heure_fin": Time("Heure de fin (HH:MM) ; avant l'heure de début : fin le lendemain",
+                      nullable=True),
+    "statut": Choice(missions.STATUTS, "Statut", default="planifie"),
+    "remarques": Text("Remarques", max_length=2000, nullable=True),
+    **MONEY_FIELDS,
+}
+MISSION_CREATE = Schema("MissionCreate", MISSION_FIELDS)
+MISSION_UPDATE = Schema("MissionUpdate", MISSION_FIELDS)
+FINANCE_UPDATE = Schema("MissionFinance", MONEY_FIELDS)
+MISSION_SCHEMA = record_schema(MISSION_CREATE)
+
+FORCE_QUERY = Query({"force": Boolean("Passer outre les contrôles d'affectation "
+                                      "(permission voyages.write)", default=False)})
+MISSIONS_QUERY = Query({
+    "date": Date("Missions de ce jour"),
+    "date_debut": Date("À partir de ce jour (inclus)"),
+    "date_fin": Date("Jusqu'à ce jour (inclus)"),
+    "chauffeur_id": id_field("Missions de ce chauffeur"),
+    "voyage_id": id_field("Missions de ce voyage"),
+    "statut": Choice(missions.STATUTS, "Missions de ce statut"),
+    **PAGING,
+})
+DAY_QUERY = Query({
+    "limit": Integer("Nombre maximum d'éléments renvoyés", minimum=1, maximum=10000, default=2000),
+    "offset": PAGING["offset"],
+})
+GENERATE_BODY = Schema("GenerateMissions", {
+    "date": Date("Jour à générer (AAAA-MM-JJ)", required=True, example="2024-01-15")})
+GENERATE_SCHEMA = {"type": "object", "properties": {
+    "date": {"type": "string", "format": "date"},
+    "creees": array_of(MISSION_SCHEMA),
+    "existantes": array_of({"type": "object", "properties": {
+        "voyage_id": {"type": "integer"}, "code": {"type": "string"},
+        "mission_id": {"type": "integer"}}}),
+    "ignorees": array_of({"type": "object", "properties": {
+        "voyage_id": {"type": "integer"}, "code": {"type": "string"},
+        "raison": {"type": "string"}}}),
+}}
+
+
+async def _force(request: web.Request) -> bool:
+    force = FORCE_QUERY.validate(request.query)["force"]
+    if force:
+        await require(request, Permission.WRITE_VOYAGES, "forcer une affectation", "force_forbidden")
+    return force
+
+
+@routes.get("/missions", name="missions")
+@endpoint(Permission.READ_PLANNING, "Liste des missions, avec filtres", tag=TAG,
+          description="Filtres combinables : `date` (ou `date_debut`/`date_fin`), `chauffeur_id`, "
+                      "`voyage_id`, `statut`. Triées par jour puis heure. " + FINANCE_NOTE,
+          query=MISSIONS_QUERY,
+          responses={200: ("Missions (total dans X-Total-Count)", array_of(MISSION_SCHEMA),
+                           "application/json")})
+async def list_missions(request: web.Request) -> web.Response:
+    query = MISSIONS_QUERY.validate(request.query)
+    date_debut, date_fin = query.get("date_debut"), query.get("date_fin")
+    if "date" in query:
+        if date_debut or date_fin:
+            raise ValidationFailed([invalid("date", "conflict",
+                                            "`date` ou `date_debut`/`date_fin`, pas les deux.")])
+        date_debut = date_fin = query["date"]
+    if date_debut and date_fin and date_fin < date_debut:
+        raise ValidationFailed([invalid("date_fin", "before_start", "date_fin précède date_debut.")])
+    found, total = await missions.list_missions(
+        request.app[DB], date_debut=date_debut, date_fin=date_fin,
+        chauffeur_id=query.get("chauffeur_id"), voyage_id=query.get("voyage_id"),
+        statut=query.get("statut"), limit=query["limit"], offset=query["offset"],
+        finance=can_read_finance(request))
+    return list_response(found, total)
+
+
+@routes.get("/missions/by-date/{date}", name="missions_by_date")
+@endpoint(Permission.READ_PLANNING, "Missions d'une date", tag=TAG,
+          description="Toutes les missions du jour, par heure de début (sans heure en premier). "
+                      + FINANCE_NOTE,
+          query=DAY_QUERY,
+          responses={200: ("Missions du jour (total dans X-Total-Count)", array_of(MISSION_SCHEMA),
+                           "application/json")})
+async def missions_by_date(request: web.Request) -> web.Response:
+    day = path_date(request)
+    query = DAY_QUERY.validate(request.query)
+    found, total = await missions.missions_for_day(request.app[DB], day, **query,
+                                                   finance=can_read_finance(request))
+    return list_response(found, total)
+
+
+@routes.post("/missions", name="mission_create")
+@endpoint(Permission.WRITE_MISSIONS, "Créer une mission", tag=TAG,
+          description="Avec un `voyage_id`, la destination, l'origine et les heures absentes du corps "
+                      "viennent du voyage. " + FORCE_NOTE + " " + FINANCE_NOTE,
+          body=MISSION_CREATE, query=FORCE_QUERY, errors=(409,),
+          responses={201: ("Mission créée (version dans ETag)", MISSION_SCHEMA, "application/json")})
+async def create_mission(request: web.Request) -> web.Response:
+    force = await _force(request)
+    fields = await read_body(request, MISSION_CREATE, guarded=tuple(MONEY_FIELDS))
+    db, actor = writer(request)
+    created = await missions.create_mission(db, actor, fields, force=force,
+                                            finance=can_read_finance(request))
+    return record_response(created, status=201, location=url(request, "mission", id=created["id"]))
+
+
+@routes.post("/missions/generate", name="missions_generate")
+@endpoint(Permission.WRITE_MISSIONS, "Générer les missions d'une date depuis les voyages", tag=TAG,
+          description="Crée, pour chaque voyage actif qui circule ce jour de la semaine, une mission "
+                      "non affectée. Idempotent : un voyage qui a déjà une mission ce jour-là (même "
+                      "annulée) n'en reçoit pas d'autre. 201 si des missions sont créées, 200 sinon.",
+          body=GENERATE_BODY,
+          responses={201: ("Missions créées", GENERATE_SCHEMA, "application/json"),
+                     200: ("Rien de nouveau à créer", GENERATE_SCHEMA, "application/json")})
+async def generate_missions(request: web.Request) -> web.Response:
+    day = (await read_body(request, GENERATE_BODY))["date"]
+    db, actor = writer(request)
+    result = await missions.generate_missions(db, actor, day, finance=can_read_finance(request))
+    return json_response(result, status=201 if result["creees"] else 200)
+
+
+@routes.get(r"/missions/{id:\d{1,19}}", name="mission")
+@endpoint(Permission.READ_PLANNING, "Détail d'une mission", tag=TAG, description=FINANCE_NOTE,
+          responses={200: ("Mission (version dans ETag)", MISSION_SCHEMA, "application/json")})
+async def get_mission(request: web.Request) -> web.Response:
+    return record_response(await missions.get_mission(request.app[DB], path_id(request),
+                                                      finance=can_read_finance(request)))
+
+
+@routes.put(r"/missions/{id:\d{1,19}}", name="mission_update")
+@endpoint(Permission.WRITE_MISSIONS, "Modifier une mission (champs donnés seulement)", tag=TAG,
+          description="Corps partiel : seuls les champs envoyés changent. `If-Match` avec l'ETag du "
+                      "GET : 412 avec l'enregistrement actuel s'il a changé entre-temps. Les contrôles "
+                      "d'affectation sont refaits quand le chauffeur, le jour, les heures ou le voyage "
+                      "changent. " + FORCE_NOTE + " " + FINANCE_NOTE,
+          body=MISSION_UPDATE, body_partial=True, query=FORCE_QUERY, etag=True, errors=(409, 412),
+          responses={200: ("Mission modifiée", MISSION_SCHEMA, "application/json")})
+async def update_mission(request: web.Request) -> web.Response:
+    mission_id = path_id(request)
+    expected = if_match_version(request)
+    force = await _force(request)
+    changes = await read_body(request, MISSION_UPDATE, partial=True, guarded=tuple(MONEY_FIELDS))
+    db, actor = writer(request)
+    updated = await missions.update_mission(db, actor, mission_id, changes, expected, force=force,
+                                            finance=can_read_finance(request))
+    return record_response(updated)
+
+
+@routes.put(r"/missions/{id:\d{1,19}}/finance", name="mission_finance_update")
+@endpoint(Permission.WRITE_FINANCE, "Modifier le prix et le coût d'une mission", tag=TAG,
+          description="Pour le rôle finance, qui ne modifie pas le reste du planning. Corps partiel, "
+                      "`If-Match` comme pour PUT /missions/{id}.",
+          body=FINANCE_UPDATE, body_partial=True, etag=True, errors=(412,),
+          responses={200: ("Mission modifiée", MISSION_SCHEMA, "application/json")})
+async def update_mission_finance(request: web.Request) -> web.Response:
+    mission_id = path_id(request)
+    expected = if_match_version(request)
+    changes = await read_body(request, FINANCE_UPDATE, partial=True)
+    db, actor = writer(request)
+    return record_response(await missions.update_mission(db, actor, mission_id, changes, expected))
+
+
+@routes.delete(r"/missions/{id:\d{1,19}}", name="mission_delete")
+@endpoint(Permission.WRITE_MISSIONS, "Supprimer une mission", tag=TAG,
+          description="`If-Match` avec l'ETag du GET : 412 si elle a changé entre-temps. "
+                      "L'historique de la mission reste lisible.",
+          etag=True, errors=(412,), responses={204: ("Mission supprimée", None, None)})
+async def delete_mission(request: web.Request) -> web.Response:
+    mission_id = path_id(request)
+    expected = if_match_version(request)
+    db, actor = writer(request)
+    await missions.delete_mission(db, actor, mission_id, expected, finance=can_read_finance(request))
+    return web.Response(status=204)
+
+
+@routes.get(r"/missions/{id:\d{1,19}}/history", name="mission_history")
+@endpoint(Permission.READ_HISTORY, "Historique d'une mission", tag=TAG,
+          description="Les lignes du journal d'activité de la mission, de la plus ancienne à la plus "
+                      "récente (aussi après sa suppression).",
+          responses={200: ("Historique", HISTORY_SCHEMA, "application/json")})
+async def mission_history(request: web.Request) -> web.Response:
+    return list_response(await activity.history(request.app[DB], "mission", path_id(request),
+                                                finance=can_read_finance(request)))

@@ -1,0 +1,56 @@
+"""What the running application holds, under typed keys: the configuration, the open
+database, the start time and the scheduler; and the contexts that open and close them.
+
+Keys of objects made in lower layers live here, beside the context that makes them; keys of
+the web layer's own objects live beside their class (`EVENT_BUS` in `event_bus`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import time
+from typing import AsyncIterator
+
+from aiohttp import web
+
+from ..base.config import Config
+from ..base.db import Database
+from ..scheduler import Scheduler
+
+log = logging.getLogger(__name__)
+
+CONFIG = web.AppKey("config", Config)
+DB = web.AppKey("db", Database)
+# time.monotonic() and the UTC datetime at start, for the uptime.
+STARTED = web.AppKey("started", tuple)
+SCHEDULER = web.AppKey("scheduler", Scheduler)
+
+
+def started_now() -> tuple[float, datetime.datetime]:
+    return time.monotonic(), datetime.datetime.now(datetime.timezone.utc)
+
+
+async def database_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Open (check, migrate) the database at start; checkpoint and close it at stop."""
+    config = app[CONFIG]
+    db = Database(config.database_path, synchronous=config.sqlite_synchronous)
+    await db.open()
+    app[DB] = db
+    log.info("database %s ready (schema %d, journal %s, synchronous %s)",
+             config.database_path, db.schema_version, db.journal_mode, config.sqlite_synchronous)
+    try:
+        yield
+    finally:
+        await db.close()
+        log.info("database closed")
+
+
+async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Run the background jobs while the server serves; stop them before the database closes."""
+    scheduler = app[SCHEDULER]
+    scheduler.start()
+    try:
+        yield
+    finally:
+        await scheduler.stop()
