@@ -1,0 +1,217 @@
+"""The scheduler: jobs every N seconds or daily at HH:MM local time, on a clock the test moves."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+
+import pytest
+
+from tomatoplan.app import ACTIVITY_RETENTION_SECONDS, SESSION_PURGE_SECONDS
+from tomatoplan.scheduler import MAX_SLEEP_SECONDS, Clock, Scheduler, next_daily
+from tomatoplan.web.state import SCHEDULER
+
+MONDAY_0159 = datetime.datetime(2024, 1, 15, 1, 59)
+
+
+async def settle() -> None:
+    """Let every ready task run until it waits again."""
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+
+class FakeClock(Clock):
+    """Time stands still until the test advances it; sleepers wake at their time, in order."""
+
+    def __init__(self, start: datetime.datetime):
+        self.wall = start
+        self.mono = 1000.0
+        self.sleepers: list[tuple[float, asyncio.Future]] = []
+
+    def now(self) -> datetime.datetime:
+        return self.wall
+
+    def monotonic(self) -> float:
+        return self.mono
+
+    async def sleep(self, seconds: float) -> None:
+        future = asyncio.get_running_loop().create_future()
+        self.sleepers.append((self.mono + seconds, future))
+        await future
+
+    def _move_to(self, mono: float) -> None:
+        self.wall += datetime.timedelta(seconds=mono - self.mono)
+        self.mono = mono
+
+    async def advance(self, seconds: float) -> None:
+        end = self.mono + seconds
+        await settle()
+        while True:
+            due = [wake for wake, _ in self.sleepers if wake <= end]
+            if not due:
+                break
+            self._move_to(max(self.mono, min(due)))
+            for entry in [e for e in self.sleepers if e[0] <= self.mono]:
+                self.sleepers.remove(entry)
+                entry[1].set_result(None)
+            await settle()
+        self._move_to(end)
+        await settle()
+
+
+class Recorder:
+    """A job that remembers when it ran (by the fake clock)."""
+
+    def __init__(self, clock: FakeClock, fail: bool = False):
+        self.clock = clock
+        self.fail = fail
+        self.times: list[datetime.datetime] = []
+
+    async def __call__(self) -> None:
+        self.times.append(self.clock.now())
+        if self.fail:
+            raise RuntimeError("disque plein")
+
+
+@pytest.fixture
+async def clock():
+    return FakeClock(MONDAY_0159)
+
+
+@pytest.fixture
+async def scheduler(clock):
+    scheduler = Scheduler(clock)
+    yield scheduler
+    await scheduler.stop()
+
+
+async def test_an_interval_job_runs_at_start_then_every_interval(clock, scheduler):
+    job = Recorder(clock)
+    scheduler.every(900, "purge", job)
+    scheduler.start()
+    await clock.advance(0)
+    assert len(job.times) == 1
+    await clock.advance(899)
+    assert len(job.times) == 1
+    await clock.advance(1)
+    assert len(job.times) == 2
+    await clock.advance(900 * 3)
+    assert len(job.times) == 5
+
+
+async def test_an_interval_job_can_wait_for_its_first_interval(clock, scheduler):
+    job = Recorder(clock)
+    scheduler.every(60, "later", job, at_start=False)
+    scheduler.start()
+    await clock.advance(59)
+    assert job.times == []
+    await clock.advance(1)
+    assert len(job.times) == 1
+
+
+async def test_a_daily_job_runs_at_its_time_of_day_and_not_at_start(clock, scheduler):
+    job = Recorder(clock)
+    scheduler.daily(2, 0, "sauvegarde", job)
+    scheduler.start()
+    await clock.advance(59)
+    assert job.times == []
+    await clock.advance(1)
+    assert job.times == [datetime.datetime(2024, 1, 15, 2, 0)]
+    await clock.advance(24 * 3600)
+    assert job.times[-1] == datetime.datetime(2024, 1, 16, 2, 0)
+    assert len(job.times) == 2
+
+
+async def test_a_daily_job_started_after_its_time_waits_for_the_next_day(scheduler):
+    clock = FakeClock(datetime.datetime(2024, 1, 15, 9, 30))
+    scheduler.clock = clock
+    job = Recorder(clock)
+    scheduler.daily(2, 0, "sauvegarde", job)
+    scheduler.start()
+    await clock.advance(16 * 3600)  # 01:30 the next day
+    assert job.times == []
+    await clock.advance(30 * 60)
+    assert job.times == [datetime.datetime(2024, 1, 16, 2, 0)]
+
+
+async def test_a_daily_job_notices_a_jump_of_the_wall_clock_within_a_minute(clock, scheduler):
+    job = Recorder(clock)
+    scheduler.daily(3, 0, "sauvegarde", job)
+    scheduler.start()
+    await clock.advance(1)
+    clock.wall = datetime.datetime(2024, 1, 15, 3, 30)  # NTP, summer time, a resumed VM
+    await clock.advance(MAX_SLEEP_SECONDS)
+    assert len(job.times) == 1
+
+
+async def test_a_failing_job_is_logged_and_runs_again_at_its_next_time(clock, scheduler, caplog):
+    job = Recorder(clock, fail=True)
+    scheduled = scheduler.every(60, "fragile", job)
+    with caplog.at_level(logging.ERROR, logger="tomatoplan.scheduler"):
+        scheduler.start()
+        await clock.advance(60)
+    assert len(job.times) == 2
+    assert (scheduled.runs, scheduled.failures) == (2, 2)
+    assert scheduled.last_error == "RuntimeError: disque plein"
+    failures = [r for r in caplog.records if "fragile" in r.getMessage()]
+    assert len(failures) == 2 and failures[0].exc_info is not None
+    job.fail = False
+    await clock.advance(60)
+    assert scheduled.last_error is None and scheduled.failures == 2
+
+
+async def test_stop_interrupts_a_running_job_and_waits_for_it(clock, scheduler):
+    started, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def slow() -> None:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    scheduler.every(60, "slow", slow)
+    scheduler.start()
+    await started.wait()
+    await scheduler.stop()
+    assert cancelled.is_set()
+    assert [t for t in asyncio.all_tasks() if t.get_name().startswith("job:")] == []
+
+
+@pytest.mark.parametrize(("now", "expected"), [
+    (datetime.datetime(2024, 1, 15, 1, 59, 59), datetime.datetime(2024, 1, 15, 2, 0)),
+    (datetime.datetime(2024, 1, 15, 2, 0), datetime.datetime(2024, 1, 16, 2, 0)),
+    (datetime.datetime(2024, 12, 31, 23, 0), datetime.datetime(2025, 1, 1, 2, 0)),
+    (datetime.datetime(2024, 2, 28, 2, 0, 0, 1), datetime.datetime(2024, 2, 29, 2, 0)),
+])
+def test_next_daily_is_the_first_time_of_day_strictly_after_now(now, expected):
+    assert next_daily(now, 2, 0) == expected
+
+
+def test_jobs_are_declared_before_the_start_with_sane_times():
+    scheduler = Scheduler()
+    scheduler.every(60, "a", Recorder(FakeClock(MONDAY_0159)))
+    with pytest.raises(ValueError, match="two jobs"):
+        scheduler.every(30, "a", Recorder(FakeClock(MONDAY_0159)))
+    with pytest.raises(ValueError, match="time of day"):
+        scheduler.daily(24, 0, "b", Recorder(FakeClock(MONDAY_0159)))
+    with pytest.raises(ValueError, match="positive"):
+        scheduler.every(0, "c", Recorder(FakeClock(MONDAY_0159)))
+
+
+async def test_the_app_runs_the_session_purge_and_the_retention_only_when_asked(make_client):
+    plain = await make_client()
+    assert [(job.name, job.interval) for job in plain.app[SCHEDULER].jobs] == [
+        ("purge des sessions expirées", SESSION_PURGE_SECONDS)]
+    kept = await make_client(activity_retention_days=30)
+    assert [(job.name, job.interval) for job in kept.app[SCHEDULER].jobs] == [
+        ("purge des sessions expirées", SESSION_PURGE_SECONDS),
+        ("rétention du journal d'activité", ACTIVITY_RETENTION_SECONDS)]
+    # Both run once at start, against the open database.
+    for _ in range(500):
+        if all(job.runs == 1 for job in kept.app[SCHEDULER].jobs):
+            break
+        await asyncio.sleep(0.01)
+    assert [(job.runs, job.last_error) for job in kept.app[SCHEDULER].jobs] == [(1, None), (1, None)]
