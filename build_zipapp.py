@@ -8,7 +8,8 @@ python3-venv) and access to PyPI on the first build. Steps:
 
 1. download the files pinned in requirements.lock, checking their sha256
    (`pip download --require-hashes --no-deps`), into the cache; a rebuild whose files are
-   all cached and intact asks no index at all;
+   all cached and intact asks no index at all (the same lock is the test environment's
+   constraints: `pip install -e '.[test]' -c requirements.lock`);
 2. pip runs in a throwaway venv in the cache holding the build tools pinned, with hashes,
    in build-requirements.lock (setuptools): no unpinned build backend is ever fetched;
 3. aiohttp's sdist is built into a pure wheel with AIOHTTP_NO_EXTENSIONS=1 (cached);
@@ -97,7 +98,12 @@ def sha256_file(path: str) -> str:
 
 
 def parse_lock(path: str) -> List[Requirement]:
-    """The `name==version --hash=sha256:...` lines of a pip hash-checking requirements file."""
+    """The pinned files of a lock: `name==version` lines, each with the sha256 of its one file.
+
+    requirements.lock writes the hash in a comment (`name==version  # sha256:<hex>`) so that
+    pip can also read it as a constraints file; build-requirements.lock uses pip's own
+    `--hash=sha256:<hex>` options. Both forms are read here.
+    """
     with open(path, encoding="utf-8") as handle:
         text = handle.read().replace("\\\n", " ")
     requirements = []
@@ -105,16 +111,26 @@ def parse_lock(path: str) -> List[Requirement]:
         line = re.sub(r"(^|\s)#.*$", "", raw).strip()
         if not line:
             continue
-        match = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;]+)\s+(.*)$", line)
+        match = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;]+)(\s+--hash=sha256:[0-9a-f]{64})*$", line)
         if not match:
-            raise BuildError(f"{path}: not an exact pin with hashes: {line!r}")
-        hashes = tuple(re.findall(r"--hash=sha256:([0-9a-f]{64})", match.group(3)))
+            raise BuildError(f"{path}: not an exact pin: {line!r}")
+        hashes = tuple(re.findall(r"sha256:([0-9a-f]{64})", raw))
         if not hashes:
-            raise BuildError(f"{path}: no --hash=sha256 for {match.group(1)}")
+            raise BuildError(f"{path}: no sha256 for {match.group(1)}")
         requirements.append(Requirement(normalise(match.group(1)), match.group(2), hashes))
     if not requirements:
         raise BuildError(f"{path}: no requirement")
     return requirements
+
+
+def hashed_requirements(requirements: List[Requirement], folder: str) -> str:
+    """Write pip's hash-checking form of the requirements (`--require-hashes -r`); its path."""
+    path = os.path.join(folder, "requirements-hashed.txt")
+    with open(path, "w", encoding="utf-8") as handle:
+        for req in requirements:
+            hashes = " ".join(f"--hash=sha256:{digest}" for digest in req.hashes)
+            handle.write(f"{req.name}=={req.version} {hashes}\n")
+    return path
 
 
 # ---------------------------------------------------------------- tools and downloads
@@ -199,7 +215,7 @@ def download(requirements: List[Requirement], cache: str) -> Dict[str, str]:
     # --no-build-isolation: the sdists' metadata is prepared with the pinned setuptools
     # of the build venv instead of an unpinned one fetched into an isolated environment.
     run([python, "-m", "pip", "download", "--require-hashes", "--no-deps",
-         "--no-build-isolation", "--dest", folder, "-r", LOCK_FILE],
+         "--no-build-isolation", "--dest", folder, "-r", hashed_requirements(requirements, cache)],
         env={"AIOHTTP_NO_EXTENSIONS": "1"})
     found = cached_files(requirements, folder)
     missing = [r.name for r in requirements if r.name not in found]
