@@ -1,16 +1,24 @@
-"""Shared fixtures: the real app on a fresh temporary database for each test."""
+"""Shared fixtures: the real app on a fresh temporary database for each test, and the zipapp."""
 
 from __future__ import annotations
 
 import dataclasses
 import os
+from pathlib import Path
 
 import pytest
 
+from tests.helpers.zipapp import build
 from tomatoplan.app import create_app
 from tomatoplan.config import Config
 
 TEST_SECRET = "test-secret-key-0123456789-abcdefghijklmnop"
+
+
+@pytest.fixture(scope="session")
+def pyz(tmp_path_factory) -> Path:
+    """dist/tomatoplan.pyz built once for the session (zipapp and README tests)."""
+    return build(tmp_path_factory.mktemp("zipapp") / "tomatoplan.pyz")
 
 
 @pytest.fixture
