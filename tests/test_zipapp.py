@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
-import subprocess
 import sys
 import time
 import zipfile
@@ -22,13 +20,13 @@ import pytest
 import tomatoplan
 from tests.helpers.zipapp import (
     ROOT,
-    STOP_TIMEOUT,
     build,
     free_port,
     get_json,
     python_or_skip,
     run_python,
-    server_env,
+    start_server,
+    stop_server,
     wait_for_health,
 )
 
@@ -246,10 +244,7 @@ def test_server_starts_answers_and_stops(pyz, version, tmp_path, capsys, record_
     output_path = tmp_path / "server-output.txt"
     with open(output_path, "wb") as output:
         started = time.monotonic()
-        process = subprocess.Popen(
-            [python, "-I", str(pyz)], cwd=workdir, env=server_env(port),
-            stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-        )
+        process = start_server(python, pyz, workdir, port, output)
         try:
             try:
                 health = wait_for_health(process, port)
@@ -274,8 +269,7 @@ def test_server_starts_answers_and_stops(pyz, version, tmp_path, capsys, record_
                 assert status == 200 and isinstance(me, dict) and me["username"] == "ADMIN"
                 seed_examples(port, session["access_token"])
 
-                process.send_signal(signal.SIGTERM)
-                assert process.wait(timeout=STOP_TIMEOUT) == 0
+                assert stop_server(process) == 0
             except BaseException:
                 print(output_path.read_text("utf-8", "replace"))  # shown with the failure
                 raise

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -19,7 +20,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Optional
+from typing import IO, Optional
 
 import pytest
 
@@ -134,3 +135,24 @@ def wait_for_health(process: subprocess.Popen, port: int) -> dict:
             last_error = (status, body)
         time.sleep(0.05)
     pytest.fail(f"no 200 from /health within {START_TIMEOUT} s: {last_error}")
+
+
+def start_server(python: str, pyz: Path, workdir: Path, port: int,
+                 output: IO[bytes]) -> subprocess.Popen:
+    """`python -I pyz` (serve) in workdir, on 127.0.0.1:port, its output into `output`."""
+    return subprocess.Popen(
+        [python, "-I", str(pyz)], cwd=workdir, env=server_env(port),
+        stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+    )
+
+
+def stop_server(process: subprocess.Popen) -> int:
+    """SIGTERM, as systemd stops it; its exit code (killed after STOP_TIMEOUT, giving -9)."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
