@@ -1,4 +1,5 @@
-"""Fixtures: the real app on a fresh temporary database for each test, and logged-in users.
+"""Fixtures: the real app on a fresh temporary database for each test, logged-in users, and
+the zipapp built once per session.
 
 Helpers live in tests/helpers/ and are imported from there, never from this file.
 """
@@ -7,12 +8,20 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from pathlib import Path
 
 import pytest
 
 from tests.helpers.api import TEST_SECRET, Api, create_user, login
+from tests.helpers.zipapp import build
 from tomatoplan.app import create_app
 from tomatoplan.base.config import Config
+
+
+@pytest.fixture(scope="session")
+def pyz(tmp_path_factory) -> Path:
+    """dist/tomatoplan.pyz built once for the session (zipapp and README tests)."""
+    return build(tmp_path_factory.mktemp("zipapp") / "tomatoplan.pyz")
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ def _wait_ready(port: int, process) -> None:
 def test_sigterm_lets_the_request_in_flight_finish_and_exits_0(tmp_path):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOMATOPLAN_")}
-    env.update(TOMATOPLAN_PORT=str(port), TOMATOPLAN_HOST="127.0.0.1", PYTHONPATH=ROOT)
+    env.update(TOMATOPLAN_PORT=str(port), TOMATOPLAN_HOST="127.0.0.1", PYTHONPATH=str(ROOT))
     process = subprocess.Popen([sys.executable, "-m", "tomatoplan"], cwd=tmp_path, env=env,
                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)

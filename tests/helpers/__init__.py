@@ -3,7 +3,7 @@ built zipapp. Test files import from here (`from tests.helpers.api import login`
 only declares fixtures.
 """
 
-import os
+from pathlib import Path
 
 # The repository's root folder (README.md, build_zipapp.py, sql/...).
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = Path(__file__).resolve().parent.parent.parent
