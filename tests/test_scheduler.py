@@ -8,6 +8,7 @@ import logging
 
 import pytest
 
+from tomatoplan import scheduler as scheduler_module
 from tomatoplan.app import ACTIVITY_RETENTION_SECONDS, SESSION_PURGE_SECONDS
 from tomatoplan.scheduler import MAX_SLEEP_SECONDS, Clock, Scheduler, next_daily
 from tomatoplan.web.state import SCHEDULER
@@ -177,6 +178,93 @@ async def test_stop_interrupts_a_running_job_and_waits_for_it(clock, scheduler):
     await started.wait()
     await scheduler.stop()
     assert cancelled.is_set()
+    assert [t for t in asyncio.all_tasks() if t.get_name().startswith("job:")] == []
+
+
+async def test_a_job_cancelled_from_inside_is_a_failure_and_runs_again(clock, scheduler, caplog):
+    """A cancellation that ends a run (an inner await cancelled by something else) is the
+    job's failure: it does not stop the job for good."""
+
+    async def cancelled_inside() -> None:
+        inner = asyncio.ensure_future(asyncio.Event().wait())
+        inner.cancel()
+        await inner
+
+    scheduled = scheduler.every(60, "fragile", cancelled_inside)
+    with caplog.at_level(logging.ERROR, logger="tomatoplan.scheduler"):
+        scheduler.start()
+        await clock.advance(60)
+    assert (scheduled.runs, scheduled.failures) == (2, 2)
+    assert scheduled.last_error.startswith("CancelledError")
+    assert len([r for r in caplog.records if "fragile" in r.getMessage()]) == 2
+
+
+def stubborn(release: asyncio.Event):
+    """A job that ignores cancellation until `release` is set (at the latest after 5 s, so
+    that a scheduler that waits for it forever fails the test instead of hanging it)."""
+    asyncio.get_running_loop().call_later(5, release.set)
+
+    async def job() -> None:
+        while not release.is_set():
+            try:
+                await release.wait()
+            except asyncio.CancelledError:
+                continue
+
+    return job
+
+
+async def test_stop_gives_up_on_a_job_that_ignores_its_cancellation(clock, monkeypatch, caplog):
+    monkeypatch.setattr(scheduler_module, "STOP_TIMEOUT_SECONDS", 0.05)
+    release = asyncio.Event()
+    scheduler = Scheduler(clock)
+    scheduler.every(60, "obstinée", stubborn(release))
+    scheduler.start()
+    await settle()
+    with caplog.at_level(logging.ERROR, logger="tomatoplan.scheduler"):
+        await asyncio.wait_for(scheduler.stop(), 5)
+    assert any("job: obstinée" in r.getMessage() and "left behind" in r.getMessage()
+               for r in caplog.records)
+    release.set()
+    await settle()
+    assert [t for t in asyncio.all_tasks() if t.get_name().startswith("job:")] == []
+
+
+async def test_stop_can_itself_be_cancelled(clock):
+    release = asyncio.Event()
+    scheduler = Scheduler(clock)
+    scheduler.every(60, "obstinée", stubborn(release))
+    scheduler.start()
+    await settle()
+    stopping = asyncio.ensure_future(scheduler.stop())
+    await settle()
+    stopping.cancel()
+    done, _ = await asyncio.wait({stopping}, timeout=5)
+    assert stopping in done and stopping.cancelled(), "stop() swallowed its own cancellation"
+    release.set()
+    await settle()
+
+
+async def test_stop_waits_for_every_job_to_end(clock):
+    ended = []
+
+    def cleaning(name: str, steps: int):
+        async def job() -> None:
+            try:
+                await asyncio.Event().wait()
+            finally:
+                for _ in range(steps):  # a job that tidies up before it ends
+                    await asyncio.sleep(0)
+                ended.append(name)
+        return job
+
+    scheduler = Scheduler(clock)
+    scheduler.every(60, "vite", cleaning("vite", 0))
+    scheduler.every(60, "lente", cleaning("lente", 5))
+    scheduler.start()
+    await settle()
+    await scheduler.stop()
+    assert sorted(ended) == ["lente", "vite"]
     assert [t for t in asyncio.all_tasks() if t.get_name().startswith("job:")] == []
 
 

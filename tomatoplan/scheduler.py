@@ -1,9 +1,10 @@
 """Background work: jobs that run every so often, or every day at HH:MM local time.
 
 One `Scheduler` per application, started and stopped by the app factory (`cleanup_ctx`), so
-that `create_app` shows everything the server runs. A job that fails is logged and runs
-again at its next time; `stop` cancels the jobs and waits for them. The clock is injectable
-so that "every day at 02:00" is tested without waiting for the night.
+that `create_app` shows everything the server runs. A job that fails (an exception, or a
+cancellation from inside it) is logged and runs again at its next time; `stop` cancels the
+jobs and waits for them, at most STOP_TIMEOUT_SECONDS. The clock is injectable so that
+"every day at 02:00" is tested without waiting for the night.
 
 Daily times are wall-clock times, checked at least once a minute: a job due at 02:30 on the
 night the clocks go forward runs at 03:00, and once only on the night they go back.
@@ -24,6 +25,8 @@ Job = Callable[[], Awaitable[Any]]
 # The longest sleep between two looks at the clock: a wall clock can jump (NTP, summer time,
 # a suspended virtual machine); a job never waits more than this past its time.
 MAX_SLEEP_SECONDS = 60.0
+# How long `stop` waits for the jobs to end once cancelled (a job may clean up first).
+STOP_TIMEOUT_SECONDS = 10.0
 
 
 class Clock:
@@ -51,17 +54,16 @@ def next_daily(now: datetime.datetime, hour: int, minute: int) -> datetime.datet
 
 @dataclasses.dataclass
 class ScheduledJob:
-    """One job and what it did last; `when` tells whether it runs every N s or daily."""
+    """One job, when it runs (every `interval` seconds, or daily `at` (hour, minute)), and
+    how its runs went."""
 
     name: str
     run: Job
-    when: str
     interval: Optional[float] = None
     at: Optional[tuple[int, int]] = None
     at_start: bool = False
     runs: int = 0
     failures: int = 0
-    last_started: Optional[datetime.datetime] = None
     last_error: Optional[str] = None
 
     def seconds_left(self, clock: Clock, due: Any) -> float:
@@ -89,15 +91,13 @@ class Scheduler:
         `at_start` is False."""
         if seconds <= 0:
             raise ValueError(f"{name}: interval must be positive")
-        return self._add(ScheduledJob(name, job, f"toutes les {seconds:g} s", interval=seconds,
-                                      at_start=at_start))
+        return self._add(ScheduledJob(name, job, interval=seconds, at_start=at_start))
 
     def daily(self, hour: int, minute: int, name: str, job: Job) -> ScheduledJob:
         """Run `job` every day at hour:minute, local time."""
         if not (0 <= hour <= 23 and 0 <= minute <= 59):
             raise ValueError(f"{name}: no such time of day {hour}:{minute}")
-        return self._add(ScheduledJob(name, job, f"chaque jour à {hour:02d}:{minute:02d}",
-                                      at=(hour, minute)))
+        return self._add(ScheduledJob(name, job, at=(hour, minute)))
 
     def _add(self, job: ScheduledJob) -> ScheduledJob:
         if self._tasks:
@@ -114,15 +114,17 @@ class Scheduler:
             self._tasks.append(asyncio.create_task(self._loop(job), name=f"job: {job.name}"))
 
     async def stop(self) -> None:
-        """Cancel every job (one running is interrupted) and wait until all have ended."""
+        """Cancel every job (one running is interrupted) and wait until all have ended, at most
+        STOP_TIMEOUT_SECONDS; a job still running then is logged and left behind."""
         tasks, self._tasks = self._tasks, []
+        if not tasks:
+            return
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+        _, pending = await asyncio.wait(tasks, timeout=STOP_TIMEOUT_SECONDS)
+        for task in pending:
+            log.error("%s still running %g s after being cancelled: left behind", task.get_name(),
+                      STOP_TIMEOUT_SECONDS)
 
     async def _loop(self, job: ScheduledJob) -> None:
         due = job.next_due(self.clock, first=True)
@@ -135,13 +137,25 @@ class Scheduler:
             due = job.next_due(self.clock, first=False)
 
     async def _run(self, job: ScheduledJob) -> None:
-        job.last_started = self.clock.now()
+        """One run in a task of its own: a cancellation reaching this loop's task means the
+        scheduler stops (the run is cancelled too), one ending the run is the job's failure."""
         job.runs += 1
+        running = asyncio.ensure_future(job.run())
         try:
-            await job.run()
-        except Exception as exc:
-            job.failures += 1
-            job.last_error = f"{type(exc).__name__}: {exc}"
-            log.exception("background job %r failed; it runs again at its next time", job.name)
+            await asyncio.wait({running})
+        except asyncio.CancelledError:
+            running.cancel()
+            await asyncio.wait({running})
+            raise
+        if running.cancelled():
+            error: Optional[BaseException] = asyncio.CancelledError("cancelled from inside the job")
         else:
+            error = running.exception()
+        if error is None:
             job.last_error = None
+            return
+        job.failures += 1
+        job.last_error = f"{type(error).__name__}: {error}".rstrip(": ")
+        log.error("background job %r failed; it runs again at its next time", job.name,
+                  exc_info=error)
+
