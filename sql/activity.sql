@@ -12,13 +12,6 @@ SELECT id, at, user_id, username, hostname, address, action, entity, entity_id, 
  WHERE entity = :entity AND entity_id = :entity_id
  ORDER BY id
 
--- name: activity_latest
--- The newest lines, newest first (tests and the admin dashboard).
-SELECT id, at, user_id, username, hostname, address, action, entity, entity_id, summary, changes
-  FROM activity_log
- ORDER BY id DESC
- LIMIT :limit
-
 -- name: activity_after
 -- Lines after an id, oldest first (the live feed's replay).
 SELECT id, at, user_id, username, hostname, address, action, entity, entity_id, summary,

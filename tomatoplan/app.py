@@ -13,10 +13,10 @@ from typing import AsyncIterator
 from aiohttp import web
 
 from .base.config import Config, ConfigError
-from .rules import activity, sessions, tokens, users
+from .rules import activity, sessions, users
 from .rules.login import LoginLimiter
 from .scheduler import Scheduler
-from .web.auth import SIGNING_KEY, auth_middleware
+from .web.auth import auth_middleware
 from .web.event_bus import EVENT_BUS, EventBus, close_streams, event_bus_ctx
 from .web.middlewares import error_middleware, security_headers_middleware
 from .web.routes import (
@@ -37,13 +37,23 @@ from .web.routes import (
 from .web.routes import (
     users as user_routes,
 )
-from .web.routes.auth import LOGIN_LIMITER
-from .web.state import CONFIG, DB, SCHEDULER, STARTED, database_ctx, scheduler_ctx, started_now
+from .web.state import (
+    CONFIG,
+    DB,
+    LOGIN_LIMITER,
+    SCHEDULER,
+    STARTED,
+    database_ctx,
+    scheduler_ctx,
+    signing_key_ctx,
+    started_now,
+)
 
 log = logging.getLogger(__name__)
 
+# Registration order: the order of the OpenAPI document's sections (tags).
 ROUTE_MODULES = (system, auth_routes, user_routes, session_routes, missions, voyages, chauffeurs,
-                 absences, competences, skills, stats, events)
+                 absences, competences, skills, events, stats)
 SESSION_PURGE_SECONDS = 15 * 60
 ACTIVITY_RETENTION_SECONDS = 6 * 3600
 
@@ -56,13 +66,13 @@ def create_app(config: Config) -> web.Application:
     )
     app[CONFIG] = config
     app[STARTED] = started_now()
-    app[SIGNING_KEY] = tokens.load_or_create_key(config)
     app[LOGIN_LIMITER] = LoginLimiter()
     app[EVENT_BUS] = EventBus()
     app[SCHEDULER] = background_jobs(app)
 
     # Opened in this order at start, closed in the reverse order at stop.
-    app.cleanup_ctx.extend([database_ctx, default_admin_ctx, event_bus_ctx, scheduler_ctx])
+    app.cleanup_ctx.extend([database_ctx, signing_key_ctx, default_admin_ctx, event_bus_ctx,
+                            scheduler_ctx])
     app.on_shutdown.append(close_streams)
     for module in ROUTE_MODULES:
         app.add_routes(module.routes)

@@ -55,7 +55,9 @@ async def login(client, username: str, hostname: str = "PC-TEST") -> Api:
 
 async def activity_lines(client, limit: int = 50) -> list:
     """The newest activity-log lines as stored, newest first."""
-    return await activity.latest(client.app[DB], limit)
+    async with client.app[DB].read() as session:
+        return await session.fetch_all("SELECT * FROM activity_log ORDER BY id DESC LIMIT :limit",
+                                       {"limit": limit})
 
 
 async def problem(response, status: int, code: str) -> dict:

@@ -14,8 +14,7 @@ from tomatoplan.base.config import ConfigError
 from tomatoplan.rules.login import LoginLimiter
 from tomatoplan.rules.tokens import load_or_create_key
 from tomatoplan.rules.users import InvalidUsername, normalise_username
-from tomatoplan.web.routes.auth import LOGIN_LIMITER
-from tomatoplan.web.state import DB
+from tomatoplan.web.state import DB, LOGIN_LIMITER
 
 # --- the username ------------------------------------------------------------------------
 
@@ -329,3 +328,49 @@ def test_a_short_configured_key_is_refused(config):
 
     with pytest.raises(ConfigError, match="32 octets"):
         load_or_create_key(dataclasses.replace(config, secret_key="x" * 31))
+
+
+async def test_the_key_is_read_at_start_once_the_database_is_ready(config):
+    """create_app reads no file; an unusable database stops the start before any key is made,
+    and a key file others can read is refused once the database is checked."""
+    import dataclasses
+
+    from aiohttp import web
+
+    from tomatoplan.app import create_app
+    from tomatoplan.base.db import DatabaseError
+
+    async def start(app) -> None:
+        runner = web.AppRunner(app)
+        try:
+            await runner.setup()  # runs the start of every cleanup context, in order
+        finally:
+            await runner.cleanup()
+
+    cfg = dataclasses.replace(config, secret_key="")
+    key_path = os.path.join(cfg.data_dir, "secret.key")
+    with open(cfg.database_path, "wb") as handle:
+        handle.write(b"not a database" * 100)
+    app = create_app(cfg)
+    assert not os.path.exists(key_path)
+    with pytest.raises(DatabaseError):
+        await start(app)
+    assert not os.path.exists(key_path)
+
+    os.remove(cfg.database_path)
+    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT, 0o644)
+    os.write(fd, b"k" * 64)
+    os.close(fd)
+    os.chmod(key_path, 0o644)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        await start(create_app(cfg))
+    assert os.path.getsize(cfg.database_path) > 0  # opened and migrated first
+
+
+async def test_a_login_stamps_the_session_and_the_user_at_one_instant(client):
+    await login(client, "ADMIN")
+    async with client.app[DB].read() as session:
+        row = await session.fetch_one(
+            "SELECT s.created_at, s.last_seen_at, u.last_login_at FROM sessions AS s "
+            "JOIN users AS u ON u.id = s.user_id ORDER BY s.id DESC LIMIT 1")
+    assert row["created_at"] == row["last_seen_at"] == row["last_login_at"]

@@ -47,3 +47,11 @@ async def test_operation_ids_are_unique(client):
     document = await (await client.get("/openapi.json")).json()
     ids = [op["operationId"] for ops in document["paths"].values() for op in ops.values()]
     assert len(ids) == len(set(ids))
+
+
+async def test_the_documents_sections_come_in_the_order_planners_and_admins_read_them(client):
+    """Swagger UI shows one section per tag, in the document's order."""
+    document = await (await client.get("/openapi.json")).json()
+    assert [tag["name"] for tag in document["tags"]] == [
+        "Système", "Authentification", "Administration : utilisateurs", "Administration : sessions",
+        "Missions", "Voyages", "Chauffeurs", "Compétences (catalogue)", "Événements", "Statistiques"]

@@ -232,6 +232,8 @@ class ListOf(Field):
 # A planning lives between these years; the bounds also keep date arithmetic (a week, the
 # day after) away from the ends of Python's calendar.
 FIRST_YEAR, LAST_YEAR = 1900, 2999
+# The bounds of a date range left open by the client ("from the start", "to the end").
+EARLIEST_DATE, LATEST_DATE = "0001-01-01", "9999-12-31"
 
 
 def _is_utf8(value: str) -> bool:

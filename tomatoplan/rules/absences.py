@@ -12,6 +12,7 @@ from typing import Optional
 from ..base import sqlfiles
 from ..base.db import Database
 from ..base.errors import NotFound, invalid, raise_if_invalid
+from ..base.fields import EARLIEST_DATE, LATEST_DATE
 from .activity import Actor
 from .chauffeurs import full_name, load_chauffeur
 from .records import Records, api_values, meta
@@ -19,7 +20,6 @@ from .records import Records, api_values, meta
 Q = sqlfiles.load("absences")
 
 ABSENCE_FIELDS = ("chauffeur_id", "date_debut", "date_fin", "motif", "commentaire")
-ALL_DATES = {"date_debut": "0001-01-01", "date_fin": "9999-12-31"}
 
 
 def absence_out(row: dict) -> dict:
@@ -79,8 +79,7 @@ async def list_absences(db: Database, chauffeur_id: int, *, date_debut: Optional
                         date_fin: Optional[str], limit: int, offset: int) -> tuple[list, int]:
     """Absences of a chauffeur touching [date_debut, date_fin] (both optional), latest first."""
     params = {"chauffeur_id": chauffeur_id, "limit": limit, "offset": offset,
-              "date_debut": date_debut or ALL_DATES["date_debut"],
-              "date_fin": date_fin or ALL_DATES["date_fin"]}
+              "date_debut": date_debut or EARLIEST_DATE, "date_fin": date_fin or LATEST_DATE}
     async with db.read() as session:
         await load_chauffeur(session, chauffeur_id)
         rows = await session.fetch_all(Q.absences_of_chauffeur, params)

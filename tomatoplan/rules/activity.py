@@ -157,12 +157,6 @@ async def by_user(db: Database, depuis: str, jusqu_a: str) -> list[dict]:
     return sorted(per_user.values(), key=lambda entry: (-entry["total"], entry["username"]))
 
 
-async def latest(db: Database, limit: int) -> list[dict]:
-    """The newest lines as stored, newest first."""
-    async with db.read() as session:
-        return await session.fetch_all(Q.activity_latest, {"limit": limit})
-
-
 async def lines_after(db: Database, after: int, limit: int) -> list[dict]:
     """Up to `limit` lines after the id `after`, oldest first, with their record (replay)."""
     async with db.read() as session:

@@ -18,13 +18,6 @@ from .hours import span
 DAY_FIELDS = ("id", "date_mission", "heure_debut", "heure_fin", "destination", "voyage_id", "statut")
 
 
-def _by_chauffeur(rows: list) -> dict[int, list]:
-    grouped: dict[int, list] = {}
-    for row in rows:
-        grouped.setdefault(row["chauffeur_id"], []).append(row)
-    return grouped
-
-
 async def available_drivers(db: Database, day: datetime.date, *, voyage_id: Optional[int] = None,
                             tous: bool = False) -> list[dict]:
     """Chauffeurs free on `day`, each with its live missions that day.
@@ -40,8 +33,8 @@ async def available_drivers(db: Database, day: datetime.date, *, voyage_id: Opti
                 raise ValidationFailed([invalid("voyage_id", "not_found",
                                                 f"Voyage {voyage_id} introuvable.")])
         everyone = await chauffeurs.all_chauffeurs(session)
-        away = _by_chauffeur(await absences.all_on(session, day))
-        busy = _by_chauffeur(await missions.assigned_around(session, day))
+        away = chauffeurs.by_chauffeur(await absences.all_on(session, day))
+        busy = chauffeurs.by_chauffeur(await missions.assigned_around(session, day))
 
     slot = (span(day.isoformat(), voyage["heure_debut"], voyage["heure_fin"], day)
             if voyage is not None else None)

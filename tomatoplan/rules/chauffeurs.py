@@ -38,7 +38,8 @@ def full_name(chauffeur: dict) -> str:
     return f"{chauffeur['nom']} {chauffeur['prenom']}"
 
 
-def _by_chauffeur(rows: list) -> dict[int, list]:
+def by_chauffeur(rows: list) -> dict[int, list]:
+    """Rows (skills, absences, missions) grouped under their `chauffeur_id`."""
     grouped: dict[int, list] = {}
     for row in rows:
         grouped.setdefault(row["chauffeur_id"], []).append(row)
@@ -65,7 +66,7 @@ async def exists(session, chauffeur_id: int) -> bool:
 
 async def all_chauffeurs(session) -> list:
     """Every chauffeur with its skills, by name."""
-    held = _by_chauffeur(await session.fetch_all(Q.all_held_competences))
+    held = by_chauffeur(await session.fetch_all(Q.all_held_competences))
     return [chauffeur_out(row, held.get(row["id"], [])) for row in await session.fetch_all(Q.all_chauffeurs)]
 
 
@@ -80,7 +81,7 @@ async def list_chauffeurs(db: Database, *, actif: Optional[bool], limit: int, of
     params = {"actif": actif, "limit": limit, "offset": offset}
     async with db.read() as session:
         rows = await session.fetch_all(Q.chauffeurs_page, params)
-        held = _by_chauffeur(await session.fetch_all(Q.held_competences_of_page, params))
+        held = by_chauffeur(await session.fetch_all(Q.held_competences_of_page, params))
         total = await session.fetch_value(Q.chauffeurs_count, params)
     return [chauffeur_out(row, held.get(row["id"], [])) for row in rows], total
 

@@ -16,7 +16,7 @@ from typing import Any
 from ..base import clock
 from ..base.config import Config
 from ..base.db import Database
-from ..base.errors import Forbidden, TooManyRequests, Unauthorized, ValidationFailed, invalid
+from ..base.errors import Forbidden, TooManyRequests, Unauthorized
 from ..base.permissions import permissions_of
 from . import activity, sessions, tokens, users
 from .activity import Actor
@@ -102,10 +102,7 @@ async def log_in(db: Database, config: Config, key: bytes, limiter: LoginLimiter
     422 for a name Windows would not give, 403 from outside the allowed networks, 401 for an
     unknown (unless auto-registered) or inactive user; every refusal is logged.
     """
-    try:
-        username = users.normalise_username(username)
-    except users.InvalidUsername as exc:
-        raise ValidationFailed([invalid("username", "format", str(exc))]) from None
+    username = users.username_field(username)
     if not allowed_address(config, address):
         await activity.record_refusal(db, Actor(username, hostname, address),
                                       f"Connexion refusée : {address} hors des réseaux autorisés")
@@ -126,6 +123,7 @@ async def log_in(db: Database, config: Config, key: bytes, limiter: LoginLimiter
         raise Unauthorized(refusal, code="login_refused")
 
     token, jti, expires = tokens.issue_token(key, username, config.token_ttl_hours)
+    now = clock.now_iso()  # one instant for the session and the user's last login
     async with db.write() as tx:
         if user is None:
             # Two first logins of one new name at once: the second finds the first's account.
@@ -134,8 +132,8 @@ async def log_in(db: Database, config: Config, key: bytes, limiter: LoginLimiter
                 {"username": username, "role": config.auto_register_role})
         session_id = await sessions.open_session(
             tx, user_id=user["id"], jti=jti, hostname=hostname, address=address,
-            user_agent=user_agent[:200], expires_at=clock.iso(expires))
-        await users.touch_last_login(tx, user["id"])
+            user_agent=user_agent[:200], now=now, expires_at=clock.iso(expires))
+        await users.touch_last_login(tx, user["id"], now)
         await activity.record(tx, Actor(username, hostname, address, user["id"]), "login",
                               entity="session", entity_id=session_id,
                               summary=f"Connexion de {username} depuis {hostname or address}")

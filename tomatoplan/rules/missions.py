@@ -14,6 +14,7 @@ from typing import Optional
 from ..base import sqlfiles
 from ..base.db import Database, WriteSession
 from ..base.errors import Conflict, NotFound, invalid, raise_if_invalid
+from ..base.fields import EARLIEST_DATE, LATEST_DATE
 from ..base.money import amount_text, cents
 from ..base.permissions import FINANCE_FIELDS, visible_record
 from . import chauffeurs, voyages
@@ -32,7 +33,6 @@ MISSION_DEFAULTS = {"origine": None, "voyage_id": None, "chauffeur_id": None, "v
                     "remarques": None, "prix": None, "cout": None}
 # Changing one of these re-runs the assignment checks; editing a remark does not.
 ASSIGNMENT_FIELDS = ("chauffeur_id", "date_mission", "heure_debut", "heure_fin", "voyage_id")
-ALL_DATES = {"date_debut": "0001-01-01", "date_fin": "9999-12-31"}
 
 
 def mission_out(row: dict, finance: bool = True) -> dict:
@@ -111,8 +111,8 @@ async def list_missions(db: Database, *, date_debut: Optional[datetime.date],
                         finance: bool) -> tuple[list, int]:
     """Missions matching every filter given, by day and time, and how many match."""
     params = {
-        "date_debut": date_debut.isoformat() if date_debut else ALL_DATES["date_debut"],
-        "date_fin": date_fin.isoformat() if date_fin else ALL_DATES["date_fin"],
+        "date_debut": date_debut.isoformat() if date_debut else EARLIEST_DATE,
+        "date_fin": date_fin.isoformat() if date_fin else LATEST_DATE,
         "chauffeur_id": chauffeur_id, "voyage_id": voyage_id, "statut": statut,
         "limit": limit, "offset": offset,
     }

@@ -27,11 +27,11 @@ def session_out(row: dict) -> dict:
 
 
 async def open_session(tx: WriteSession, *, user_id: int, jti: str, hostname: str, address: str,
-                       user_agent: str, expires_at: str) -> int:
+                       user_agent: str, now: str, expires_at: str) -> int:
     """Record the session of a freshly signed token, in the login's transaction; its id."""
     session_id, _ = await tx.execute(Q.insert_session, {
         "jti": jti, "user_id": user_id, "hostname": hostname, "address": address,
-        "user_agent": user_agent, "now": clock.now_iso(), "expires_at": expires_at})
+        "user_agent": user_agent, "now": now, "expires_at": expires_at})
     return session_id
 
 

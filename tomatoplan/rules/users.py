@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
-from ..base import clock, sqlfiles
+from ..base import sqlfiles
 from ..base.db import Database, WriteSession
-from ..base.errors import Conflict, NotFound
+from ..base.errors import Conflict, NotFound, ValidationFailed, invalid
 from . import sessions
 from .activity import SYSTEM, Actor
 from .records import Records, merged
@@ -46,6 +46,14 @@ def normalise_username(raw: str) -> str:
             "Identifiant invalide : lettres non accentuées, chiffres, '.', '_' et '-' seulement."
         )
     return name
+
+
+def username_field(raw: str) -> str:
+    """`normalise_username` for a name a client sent: 422 on the `username` field if invalid."""
+    try:
+        return normalise_username(raw)
+    except InvalidUsername as exc:
+        raise ValidationFailed([invalid("username", "format", str(exc))]) from None
 
 
 def user_out(row: dict) -> dict:
@@ -120,6 +128,8 @@ async def insert_user(tx: WriteSession, actor: Actor, fields: dict) -> dict:
 
 
 async def create_user(db: Database, actor: Actor, fields: dict) -> dict:
+    """Create a user; the username as Windows gives it (`CORP\\jean.dupont`) is normalised."""
+    fields = {**fields, "username": username_field(fields["username"])}
     async with db.write() as tx:
         return await insert_user(tx, actor, fields)
 
@@ -154,9 +164,9 @@ async def update_user(db: Database, actor: Actor, user_id: int, changes: dict,
                                 summary=lambda user: f"{verb} de l'utilisateur {user['username']}")
 
 
-async def touch_last_login(tx: WriteSession, user_id: int) -> None:
+async def touch_last_login(tx: WriteSession, user_id: int, now: str) -> None:
     """Remember when a user last logged in, in the login's transaction."""
-    await tx.execute(Q.touch_last_login, {"id": user_id, "now": clock.now_iso()})
+    await tx.execute(Q.touch_last_login, {"id": user_id, "now": now})
 
 
 async def ensure_default_admin(db: Database, username: str) -> Optional[dict]:

@@ -21,12 +21,10 @@ from ..rules import activity, sessions, tokens
 from ..rules.activity import Actor
 from ..rules.login import ANONYMOUS
 from .endpoint import endpoint_of
-from .state import DB
+from .state import DB, SIGNING_KEY
 
 log = logging.getLogger(__name__)
 
-# Bytes signing the JWTs; loaded (or generated) by the app factory at start.
-SIGNING_KEY = web.AppKey("signing_key", bytes)
 # aiohttp 3.13 has no typed request keys: this constant is the only string key we use.
 REQUEST_AUTH = "tomatoplan.auth"
 COOKIE_NAME = "tomatoplan_session"

@@ -1,5 +1,6 @@
 """What the running application holds, under typed keys: the configuration, the open
-database, the start time and the scheduler; and the contexts that open and close them.
+database, the start time, the signing key, the login limiter and the scheduler; and the
+contexts that open and close them.
 
 Keys of objects made in lower layers live here, beside the context that makes them; keys of
 the web layer's own objects live beside their class (`EVENT_BUS` in `event_bus`).
@@ -16,6 +17,8 @@ from aiohttp import web
 
 from ..base.config import Config
 from ..base.db import Database
+from ..rules import tokens
+from ..rules.login import LoginLimiter
 from ..scheduler import Scheduler
 
 log = logging.getLogger(__name__)
@@ -25,6 +28,9 @@ DB = web.AppKey("db", Database)
 # time.monotonic() and the UTC datetime at start, for the uptime.
 STARTED = web.AppKey("started", tuple)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
+# Bytes signing the JWTs: TOMATOPLAN_SECRET_KEY, else the key file (see signing_key_ctx).
+SIGNING_KEY = web.AppKey("signing_key", bytes)
+LOGIN_LIMITER = web.AppKey("login_limiter", LoginLimiter)
 
 
 def started_now() -> tuple[float, datetime.datetime]:
@@ -44,6 +50,12 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
     finally:
         await db.close()
         log.info("database closed")
+
+
+async def signing_key_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Read (or create on first start) the key signing the tokens, once the database is open."""
+    app[SIGNING_KEY] = tokens.load_or_create_key(app[CONFIG])
+    yield
 
 
 async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -9,15 +9,13 @@ from ...base.permissions import AUTHENTICATED, PERMISSION_LABELS, PUBLIC, Permis
 from ...base.schema import Schema
 from ...rules import login as login_rules
 from ...rules import sessions, users
-from ...rules.login import LoginLimiter
-from ..auth import COOKIE_NAME, SIGNING_KEY, client_address, current_auth
+from ..auth import COOKIE_NAME, client_address, current_auth
 from ..endpoint import endpoint
 from ..http import json_response, read_json
-from ..state import CONFIG, DB
+from ..state import CONFIG, DB, LOGIN_LIMITER, SIGNING_KEY
 
 routes = web.RouteTableDef()
 TAG = "Authentification"
-LOGIN_LIMITER = web.AppKey("login_limiter", LoginLimiter)
 
 LOGIN_BODY = Schema("Login", {
     "username": Text("Identifiant Windows : JEAN.DUPONT, CORP\\jean.dupont ou jean.dupont@corp.local",

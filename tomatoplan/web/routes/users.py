@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ...base.errors import ValidationFailed, invalid
 from ...base.fields import Boolean, Choice, Text
 from ...base.permissions import ROLES, Permission
 from ...base.schema import PAGING, Query, Schema
@@ -53,10 +52,6 @@ async def list_users(request: web.Request) -> web.Response:
           responses={201: ("Utilisateur créé", USER_SCHEMA, "application/json")})
 async def create_user(request: web.Request) -> web.Response:
     fields = USER_CREATE.validate(await read_json(request))
-    try:
-        fields["username"] = users.normalise_username(fields["username"])
-    except users.InvalidUsername as exc:
-        raise ValidationFailed([invalid("username", "format", str(exc))]) from None
     db, actor = writer(request)
     created = await users.create_user(db, actor, fields)
     return record_response(created, status=201, location=url(request, "admin_user", id=created["id"]))
