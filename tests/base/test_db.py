@@ -20,20 +20,27 @@ def test_migrations_are_numbered_without_gaps():
     assert [version for version, _, _ in found] == list(range(1, len(found) + 1))
 
 
-async def test_migrations_walk_one_by_one_on_a_fresh_database(tmp_path):
-    """Each migration applies on top of the previous one and moves user_version by one."""
-    path = tmp_path / "walk.db"
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA foreign_keys = ON")
-    for version, filename, text in sqlfiles.migrations():
+def migrate(conn: sqlite3.Connection, up_to: int) -> None:
+    """Apply the migrations one by one up to `up_to`, the way the server does (foreign keys off
+    while the schema changes, checked before each COMMIT)."""
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    for version, filename, text in sqlfiles.migrations()[current:up_to]:
+        conn.execute("PRAGMA foreign_keys = OFF")
         conn.execute("BEGIN")
         for statement in sqlfiles.split_statements(text):
             conn.execute(statement)
         conn.execute(f"PRAGMA user_version = {version}")
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == [], filename
         conn.execute("COMMIT")
+        conn.execute("PRAGMA foreign_keys = ON")
         assert conn.execute("PRAGMA user_version").fetchone()[0] == version, filename
-        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+async def test_migrations_walk_one_by_one_on_a_fresh_database(tmp_path):
+    """Each migration applies on top of the previous one and moves user_version by one."""
+    conn = sqlite3.connect(tmp_path / "walk.db", isolation_level=None)
+    migrate(conn, len(sqlfiles.migrations()))
     walked = conn.execute(SCHEMA_OBJECTS).fetchall()
     conn.close()
 
@@ -44,6 +51,68 @@ async def test_migrations_walk_one_by_one_on_a_fresh_database(tmp_path):
         rows = await session.fetch_all(SCHEMA_OBJECTS)
     await db.close()
     assert [(row["type"], row["name"]) for row in rows] == walked
+
+
+SCHEMA_3_DATA = """
+INSERT INTO users (id, username, role, created_at, created_by, updated_at, updated_by)
+     VALUES (2, 'JEAN.DUPONT', 'planner', 't', 'SYSTEM', 't', 'SYSTEM');
+INSERT INTO sessions (id, jti, user_id, created_at, last_seen_at, expires_at)
+     VALUES (7, 'j7', 2, 't', 't', '9999-01-01');
+INSERT INTO chauffeurs (id, nom, prenom, matricule, created_at, created_by, updated_at, updated_by)
+     VALUES (1, 'DUPONT', 'Jean', 'M-1', 't', 'ADMIN', 't', 'ADMIN');
+INSERT INTO chauffeur_competences (id, chauffeur_id, skill_code, date_expiration, created_at,
+                                   created_by, updated_at, updated_by)
+     VALUES (1, 1, 'ADR', '2030-01-01', 't', 'ADMIN', 't', 'ADMIN');
+INSERT INTO absences (id, chauffeur_id, date_debut, date_fin, created_at, created_by, updated_at,
+                      updated_by)
+     VALUES (1, 1, '2024-01-15', '2024-01-19', 't', 'ADMIN', 't', 'ADMIN');
+INSERT INTO voyages (id, code, jours, created_at, created_by, updated_at, updated_by)
+     VALUES (1, 'PAR-01', 5, 't', 'ADMIN', 't', 'ADMIN');
+INSERT INTO voyage_competences (voyage_id, skill_code) VALUES (1, 'ADR');
+INSERT INTO missions (id, date_mission, destination, voyage_id, chauffeur_id, heure_debut,
+                      prix_cents, created_at, created_by, updated_at, updated_by)
+     VALUES (1, '2024-01-15', 'Paris', 1, 1, '06:00', 12550, 't', 'ADMIN', 't', 'ADMIN'),
+            (2, '2024-01-16', 'Lyon', NULL, NULL, NULL, NULL, 't', 'ADMIN', 't', 'ADMIN');
+-- mission 3 was created then deleted before the upgrade: only the log remembers it
+INSERT INTO activity_log (at, username, action, entity, entity_id)
+     VALUES ('t', 'ADMIN', 'create', 'mission', 3), ('t', 'ADMIN', 'delete', 'mission', 3);
+"""
+TABLES = ("users", "sessions", "skills", "chauffeurs", "chauffeur_competences", "absences",
+          "voyages", "voyage_competences", "missions", "activity_log")
+
+
+async def test_an_existing_database_keeps_every_row_through_the_id_migration(tmp_path):
+    """0004 rebuilds the tables: rows, references (nothing cascades) and indexes survive, and
+    no id the table or the activity log ever named is given again."""
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrate(conn, 3)
+    conn.executescript(SCHEMA_3_DATA)
+    before = {table: conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall() for table in TABLES}
+    indexes = conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' "
+                           "AND name NOT LIKE 'sqlite_%' ORDER BY name").fetchall()
+    conn.close()
+
+    db = Database(str(path))
+    await db.open()
+    async with db.read() as session:
+        for table in TABLES:
+            rows = await session.fetch_all(f"SELECT * FROM {table} ORDER BY 1")
+            assert [tuple(row.values()) for row in rows] == before[table], table
+        assert await session.fetch_all("PRAGMA foreign_key_check") == []
+        now = await session.fetch_all("SELECT name FROM sqlite_master WHERE type = 'index' "
+                                      "AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        assert [(row["name"],) for row in now] == indexes
+    async with db.write() as tx:
+        mission_id, _ = await tx.execute(
+            "INSERT INTO missions (date_mission, destination, created_at, created_by, updated_at, "
+            "updated_by) VALUES ('2024-01-17', 'Nantes', 't', 'T', 't', 'T')")
+        session_id, _ = await tx.execute(
+            "INSERT INTO sessions (jti, user_id, created_at, last_seen_at, expires_at) "
+            "VALUES ('j8', 2, 't', 't', 't')")
+    await db.close()
+    assert mission_id == 4  # not 3: the log remembers a mission 3
+    assert session_id == 8
 
 
 async def test_opening_twice_migrates_once(tmp_path):

@@ -158,6 +158,11 @@ class Database:
                 f"(schéma {latest}): utilisez une version plus récente de tomatoplan.pyz"
             )
         if current < latest:
+            # Foreign keys off while the schema changes, as SQLite prescribes for rebuilding a
+            # table (a DROP TABLE would otherwise cascade into the rows that reference it); the
+            # references are checked before COMMIT instead. The PRAGMA is a no-op inside a
+            # transaction, hence before BEGIN.
+            await conn.execute("PRAGMA foreign_keys = OFF")
             await conn.execute("BEGIN IMMEDIATE")
             try:
                 for version, filename, text in migrations[current:]:
@@ -165,10 +170,16 @@ class Database:
                     for statement in sqlfiles.split_statements(text):
                         await conn.execute(statement)
                     await conn.execute(f"PRAGMA user_version = {int(version)}")
+                broken = await conn.execute_fetchall("PRAGMA foreign_key_check")
+                if broken:
+                    raise DatabaseError(f"base {self.path!r}: la migration casse {len(broken)} "
+                                        f"référence(s), par ex. {tuple(broken[0])}")
                 await conn.execute("COMMIT")
             except BaseException:
                 await conn.execute("ROLLBACK")
                 raise
+            finally:
+                await conn.execute("PRAGMA foreign_keys = ON")
             log.info("database schema migrated from %d to %d", current, latest)
         self.schema_version = latest
 
