@@ -65,9 +65,10 @@ DELETE FROM activity_log
                LIMIT :batch)
 
 -- name: last_backup
--- The newest backup line (successful or not), for the dashboard.
-SELECT id, at, action, summary
+-- The newest backup line (made or failed), of one trigger (manuel, auto...) when given.
+SELECT id, at, action, summary, changes
   FROM activity_log
  WHERE action IN ('backup', 'backup_failed')
- ORDER BY at DESC
+   AND (:trigger IS NULL OR json_extract(changes, '$.trigger') = :trigger)
+ ORDER BY id DESC
  LIMIT 1

@@ -21,6 +21,7 @@ from .web.event_bus import EVENT_BUS, EventBus, close_streams, event_bus_ctx
 from .web.middlewares import error_middleware, security_headers_middleware
 from .web.routes import (
     absences,
+    backups,
     chauffeurs,
     competences,
     events,
@@ -38,11 +39,13 @@ from .web.routes import (
     users as user_routes,
 )
 from .web.state import (
+    BACKUPS,
     CONFIG,
     DB,
     LOGIN_LIMITER,
     SCHEDULER,
     STARTED,
+    backups_ctx,
     database_ctx,
     scheduler_ctx,
     signing_key_ctx,
@@ -52,8 +55,8 @@ from .web.state import (
 log = logging.getLogger(__name__)
 
 # Registration order: the order of the OpenAPI document's sections (tags).
-ROUTE_MODULES = (system, auth_routes, user_routes, session_routes, missions, voyages, chauffeurs,
-                 absences, competences, skills, events, stats)
+ROUTE_MODULES = (system, auth_routes, user_routes, session_routes, backups, missions, voyages,
+                 chauffeurs, absences, competences, skills, events, stats)
 SESSION_PURGE_SECONDS = 15 * 60
 ACTIVITY_RETENTION_SECONDS = 6 * 3600
 
@@ -71,8 +74,8 @@ def create_app(config: Config) -> web.Application:
     app[SCHEDULER] = background_jobs(app)
 
     # Opened in this order at start, closed in the reverse order at stop.
-    app.cleanup_ctx.extend([database_ctx, signing_key_ctx, default_admin_ctx, event_bus_ctx,
-                            scheduler_ctx])
+    app.cleanup_ctx.extend([database_ctx, signing_key_ctx, default_admin_ctx, backups_ctx,
+                            event_bus_ctx, scheduler_ctx])
     app.on_shutdown.append(close_streams)
     for module in ROUTE_MODULES:
         app.add_routes(module.routes)
@@ -85,6 +88,9 @@ def background_jobs(app: web.Application) -> Scheduler:
     scheduler = Scheduler()
     scheduler.every(SESSION_PURGE_SECONDS, "purge des sessions expirées",
                     lambda: sessions.purge_expired(app[DB]))
+    if config.auto_backup_enabled:
+        scheduler.daily(config.auto_backup_hour, 0, "sauvegarde automatique",
+                        lambda: app[BACKUPS].run_nightly())
     if config.activity_retention_days > 0:
         scheduler.every(ACTIVITY_RETENTION_SECONDS, "rétention du journal d'activité",
                         lambda: activity.purge_older_than(app[DB], config.activity_retention_days))

@@ -41,8 +41,16 @@ SETTINGS = (
     Setting("LOG_DIR", "./logs", "Dossier de server.log (rotation à 10 Mio, 5 fichiers)"),
     Setting("AUTO_BACKUP_ENABLED", "true", "Sauvegarde automatique quotidienne"),
     Setting("AUTO_BACKUP_HOUR", "2", "Heure (0-23, heure locale) de la sauvegarde automatique"),
-    Setting("BACKUP_RETENTION_DAYS", "30", "Durée de conservation des sauvegardes (jours)"),
-    Setting("BACKUP_DIR", "./data/backups", "Dossier des sauvegardes"),
+    Setting("BACKUP_RETENTION_DAYS", "30",
+            "Conservation des sauvegardes automatiques (jours ; les manuelles sont gardées)"),
+    Setting("BACKUP_DIR", "", "Dossier des sauvegardes (vide = backups/ à côté de la base)"),
+    Setting("BACKUP_COPY_DIR", "",
+            "Second dossier recevant une copie vérifiée de chaque sauvegarde, sur un autre disque "
+            "(ex. un partage NAS monté ; vide = pas de copie)"),
+    Setting("BACKUP_COPY_RETENTION_DAYS", "90",
+            "Conservation des copies automatiques dans BACKUP_COPY_DIR (jours)"),
+    Setting("MAX_BACKUP_SIZE", "2147483648",
+            "Taille maximale d'une sauvegarde envoyée au serveur (octets)"),
     Setting("SECRET_KEY", "", "Clé de signature des jetons (32 octets min.; générée sinon)"),
     Setting("TOKEN_TTL_HOURS", "10", "Durée de validité d'un jeton (heures)"),
     Setting("ALLOWED_NETWORKS", "",
@@ -70,6 +78,9 @@ class Config:
     auto_backup_hour: int = 2
     backup_retention_days: int = 30
     backup_dir: str = "./data/backups"
+    backup_copy_dir: str = ""
+    backup_copy_retention_days: int = 90
+    max_backup_size: int = 2 * 1024 * 1024 * 1024
     secret_key: str = ""
     token_ttl_hours: float = 10.0
     allowed_networks: tuple = ()
@@ -210,7 +221,12 @@ def load_config(environ: Optional[Mapping[str, str]] = None, env_file: str = ".e
         auto_backup_enabled=_parse_bool("AUTO_BACKUP_ENABLED", raw["AUTO_BACKUP_ENABLED"]),
         auto_backup_hour=_parse_int("AUTO_BACKUP_HOUR", raw["AUTO_BACKUP_HOUR"], 0, 23),
         backup_retention_days=_parse_int("BACKUP_RETENTION_DAYS", raw["BACKUP_RETENTION_DAYS"], 1),
-        backup_dir=raw["BACKUP_DIR"].strip() or "./data/backups",
+        backup_dir=raw["BACKUP_DIR"].strip() or os.path.join(
+            os.path.dirname(database_path) or ".", "backups"),
+        backup_copy_dir=raw["BACKUP_COPY_DIR"].strip(),
+        backup_copy_retention_days=_parse_int("BACKUP_COPY_RETENTION_DAYS",
+                                              raw["BACKUP_COPY_RETENTION_DAYS"], 1),
+        max_backup_size=_parse_int("MAX_BACKUP_SIZE", raw["MAX_BACKUP_SIZE"], 1024 * 1024),
         secret_key=secret_key,
         token_ttl_hours=_parse_float("TOKEN_TTL_HOURS", raw["TOKEN_TTL_HOURS"], 0, 24 * 31),
         allowed_networks=_parse_networks(raw["ALLOWED_NETWORKS"]),

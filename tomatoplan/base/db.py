@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
+import re
 import sqlite3
 from typing import Any, AsyncIterator, Callable, Iterable, Mapping, Optional, Union
 
@@ -22,6 +24,18 @@ log = logging.getLogger(__name__)
 
 Params = Union[Mapping[str, Any], Iterable[Any]]
 BUSY_TIMEOUT_MS = 10_000
+_SCHEMA_NAME = re.compile(r"[a-z][a-z_]{0,30}")
+
+
+def row_digest(text: str) -> int:
+    """A 31-bit checksum of one row's text, e.g. `row_digest(json_array(id, nom, ...))`: summed
+    over a table with its row count, it makes a content fingerprint (see rules/backups)."""
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:4], "big") >> 1
+
+
+def add_functions(conn: sqlite3.Connection) -> None:
+    """The SQL functions every connection of the server has, for a plain sqlite3 connection."""
+    conn.create_function("row_digest", 1, row_digest, deterministic=True)
 
 
 class DatabaseError(RuntimeError):
@@ -102,6 +116,7 @@ class Database:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         try:
             conn.row_factory = _row_factory
+            await conn.create_function("row_digest", 1, row_digest, deterministic=True)
             await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             await conn.execute("PRAGMA foreign_keys = ON")
             await conn.execute(f"PRAGMA synchronous = {self.synchronous}")
@@ -215,13 +230,22 @@ class Database:
                 self._idle_readers.put_nowait(conn)
 
     @contextlib.asynccontextmanager
-    async def write(self) -> AsyncIterator[WriteSession]:
-        """One write transaction: COMMIT when the block ends, ROLLBACK when it raises."""
+    async def write(self, attach: Optional[tuple[str, str]] = None) -> AsyncIterator[WriteSession]:
+        """One write transaction: COMMIT when the block ends, ROLLBACK when it raises.
+
+        `attach=(schema_name, path)` attaches another database file for the length of the
+        transaction (`INSERT INTO main.t SELECT ... FROM schema_name.t`), before BEGIN and
+        detached after it ends, as SQLite requires.
+        """
         if self._writer is None:
             raise DatabaseError("base fermée")
+        if attach is not None and not _SCHEMA_NAME.fullmatch(attach[0]):
+            raise ValueError(f"not a schema name: {attach[0]!r}")
         async with self._write_lock:
             conn = self._writer
             session = WriteSession(conn)
+            if attach is not None:
+                await conn.execute(f"ATTACH DATABASE :path AS {attach[0]}", {"path": attach[1]})
             try:
                 await conn.execute("BEGIN IMMEDIATE")
                 yield session
@@ -231,6 +255,9 @@ class Database:
                 # calls on one connection run in order, so nothing stays open.
                 await _end_transaction(conn, "ROLLBACK")
                 raise
+            finally:
+                if attach is not None:
+                    await conn.execute(f"DETACH DATABASE {attach[0]}")
         if session.notes:
             # Synchronous and right after COMMIT: listeners see commits in commit order.
             for listener in self.commit_listeners:

@@ -95,8 +95,7 @@ async def log_change(tx: WriteSession, actor: Actor, action: str, entity: str, e
 async def record_refusal(db: Database, actor: Actor, summary: str, *, action: str = "access_denied",
                          entity: str = "route", entity_id: Optional[int] = None) -> None:
     """A refused access (or failed login) in its own transaction: nothing else is written."""
-    async with db.write() as tx:
-        await record(tx, actor, action, entity=entity, entity_id=entity_id, summary=summary)
+    await record_alone(db, actor, action, entity=entity, entity_id=entity_id, summary=summary)
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -169,9 +168,23 @@ async def oldest_id(db: Database) -> Optional[int]:
         return await session.fetch_value(Q.activity_oldest_id)
 
 
-async def last_backup(session: ReadSession) -> Optional[dict]:
-    """The newest backup line, successful or not, in the caller's snapshot."""
-    return await session.fetch_one(Q.last_backup)
+async def last_backup(session: ReadSession, trigger: Optional[str] = None) -> Optional[dict]:
+    """The newest backup line, made or failed (of one trigger when given), in the caller's
+    snapshot; its `changes` (name, trigger, error...) decoded."""
+    line = await session.fetch_one(Q.last_backup, {"trigger": trigger})
+    if line is not None:
+        line["changes"] = json.loads(line["changes"]) if line["changes"] else {}
+    return line
+
+
+async def record_alone(db: Database, actor: Actor, action: str, *, entity: str, summary: str,
+                       entity_id: Optional[int] = None, changes: Optional[dict] = None,
+                       payload: Optional[dict] = None) -> int:
+    """One line in its own transaction (what happened outside any other write); its id.
+    `payload` is what the live feed publishes with it (`record` of `record`)."""
+    async with db.write() as tx:
+        return await record(tx, actor, action, entity=entity, entity_id=entity_id, summary=summary,
+                            changes=changes, record=payload)
 
 
 # --- retention -----------------------------------------------------------------------------

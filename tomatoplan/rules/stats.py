@@ -67,6 +67,8 @@ async def dashboard(db: Database, *, today: datetime.date, started: tuple) -> di
     if backup:
         age = (now - clock.parse_iso(backup["at"])).total_seconds()
         last_backup = {"at": backup["at"], "ok": backup["action"] == "backup",
+                       "name": backup["changes"].get("name"),
+                       "trigger": backup["changes"].get("trigger"),
                        "summary": backup["summary"], "age_hours": round(age / 3600, 1)}
     return {
         "date": jour,

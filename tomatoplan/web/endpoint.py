@@ -29,17 +29,21 @@ class Endpoint:
     responses: dict = dataclasses.field(default_factory=dict)
     errors: Sequence[int] = ()
     etag: bool = False
+    # Media type of a binary request body (a file upload), documented instead of a `body`.
+    raw_body: Optional[str] = None
 
 
 def endpoint(permission: Union[Permission, str], summary: str, *, tag: str,
              description: str = "", body: Optional[Schema] = None, body_partial: bool = False,
              query: Optional[Query] = None, responses: Optional[dict] = None,
-             errors: Sequence[int] = (), etag: bool = False) -> Callable:
+             errors: Sequence[int] = (), etag: bool = False, raw_body: Optional[str] = None
+             ) -> Callable:
     """Declare a handler's permission and its documentation."""
     if not isinstance(permission, Permission) and permission not in (PUBLIC, AUTHENTICATED):
         raise ValueError(f"unknown permission {permission!r}")
     declared = Endpoint(permission, summary, tag, description, body, body_partial, query,
-                        responses or {200: ("OK", None, "application/json")}, tuple(errors), etag)
+                        responses or {200: ("OK", None, "application/json")}, tuple(errors), etag,
+                        raw_body)
 
     def wrap(handler: Callable) -> Callable:
         setattr(handler, ENDPOINT_ATTR, declared)

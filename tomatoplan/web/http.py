@@ -131,6 +131,6 @@ def list_response(items: list, total: Optional[int] = None) -> web.Response:
     return json_response(items, headers={"X-Total-Count": str(len(items) if total is None else total)})
 
 
-def url(request: web.Request, name: str, **parts: Any) -> str:
+def url(request: web.Request, route: str, /, **parts: Any) -> str:
     """The path of a named route, e.g. url(request, "mission", id=12)."""
-    return str(request.app.router[name].url_for(**{key: str(value) for key, value in parts.items()}))
+    return str(request.app.router[route].url_for(**{key: str(value) for key, value in parts.items()}))

@@ -122,6 +122,11 @@ def _operation(route: web.AbstractRoute, path: str, declared: Endpoint) -> dict:
             "content": {"application/json": {
                 "schema": declared.body.json_schema(for_update=declared.body_partial)}},
         }
+    if declared.raw_body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {declared.raw_body: {"schema": {"type": "string", "format": "binary"}}},
+        }
 
     responses: dict[str, Any] = {}
     for status, (description, schema, media) in declared.responses.items():
@@ -130,7 +135,7 @@ def _operation(route: web.AbstractRoute, path: str, declared: Endpoint) -> dict:
             entry["content"] = {media: {"schema": schema or {}}}
         responses[str(status)] = entry
     errors = set(declared.errors)
-    if declared.body is not None:
+    if declared.body is not None or declared.raw_body is not None:
         errors |= {400, 413, 422}
     if declared.etag and route.method in ("PUT", "DELETE", "PATCH"):
         errors |= {400, 412}

@@ -1,6 +1,6 @@
 """What the running application holds, under typed keys: the configuration, the open
-database, the start time, the signing key, the login limiter and the scheduler; and the
-contexts that open and close them.
+database, the start time, the signing key, the login limiter, the backups and the scheduler;
+and the contexts that open and close them.
 
 Keys of objects made in lower layers live here, beside the context that makes them; keys of
 the web layer's own objects live beside their class (`EVENT_BUS` in `event_bus`).
@@ -8,6 +8,7 @@ the web layer's own objects live beside their class (`EVENT_BUS` in `event_bus`)
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import logging
 import time
@@ -17,7 +18,8 @@ from aiohttp import web
 
 from ..base.config import Config
 from ..base.db import Database
-from ..rules import tokens
+from ..rules import backup_files, tokens
+from ..rules.backups import Backups
 from ..rules.login import LoginLimiter
 from ..scheduler import Scheduler
 
@@ -31,6 +33,7 @@ SCHEDULER = web.AppKey("scheduler", Scheduler)
 # Bytes signing the JWTs: TOMATOPLAN_SECRET_KEY, else the key file (see signing_key_ctx).
 SIGNING_KEY = web.AppKey("signing_key", bytes)
 LOGIN_LIMITER = web.AppKey("login_limiter", LoginLimiter)
+BACKUPS = web.AppKey("backups", Backups)
 
 
 def started_now() -> tuple[float, datetime.datetime]:
@@ -55,6 +58,17 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
 async def signing_key_ctx(app: web.Application) -> AsyncIterator[None]:
     """Read (or create on first start) the key signing the tokens, once the database is open."""
     app[SIGNING_KEY] = tokens.load_or_create_key(app[CONFIG])
+    yield
+
+
+async def backups_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The backups of the open database; the temporary files a crash left are removed."""
+    backups = Backups(app[DB], app[CONFIG])
+    removed = await asyncio.to_thread(backup_files.remove_stale_temps, backups.folder)
+    if removed:
+        log.warning("removed %d temporary file(s) an interrupted backup left in %s", removed,
+                    backups.folder)
+    app[BACKUPS] = backups
     yield
 
 

@@ -15,7 +15,7 @@ from ...base.permissions import PUBLIC
 from ..endpoint import endpoint
 from ..http import json_response
 from ..openapi import openapi_document
-from ..state import DB, STARTED
+from ..state import BACKUPS, DB, STARTED
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -23,7 +23,9 @@ routes = web.RouteTableDef()
 HEALTH_SCHEMA = {
     "type": "object",
     "properties": {
-        "status": {"type": "string", "enum": ["ok", "error"]},
+        "status": {"type": "string", "enum": ["ok", "degraded", "error"],
+                   "description": "degraded : le serveur répond, mais la sauvegarde automatique a "
+                                  "échoué ou a plus de 26 heures (voir `sauvegardes`)"},
         "version": {"type": "string"},
         "uptime_seconds": {"type": "number"},
         "started_at": {"type": "string", "format": "date-time"},
@@ -31,13 +33,19 @@ HEALTH_SCHEMA = {
         "database": {"type": "object", "properties": {
             "status": {"type": "string"}, "journal_mode": {"type": "string"},
             "detail": {"type": "string"}}},
+        "sauvegardes": {"type": "object", "properties": {
+            "status": {"type": "string", "enum": ["ok", "degraded", "disabled"]},
+            "detail": {"type": "string"},
+            "last": {"type": ["object", "null"],
+                     "description": "Dernière sauvegarde automatique (faite ou échouée)"}}},
     },
 }
 
 
 @routes.get("/health", name="health")
 @endpoint(PUBLIC, "État du serveur", tag="Système",
-          description="Pour la supervision : 200 quand la base répond, 503 sinon.",
+          description="Pour la supervision : 200 quand la base répond (`status` ok, ou degraded "
+                      "quand la sauvegarde automatique a échoué ou a plus de 26 heures), 503 sinon.",
           responses={200: ("Serveur opérationnel", HEALTH_SCHEMA, "application/json"),
                      503: ("Base inutilisable", HEALTH_SCHEMA, "application/json")})
 async def health(request: web.Request) -> web.Response:
@@ -58,6 +66,9 @@ async def health(request: web.Request) -> web.Response:
         body["status"] = "error"
         body["database"] = {"status": "error", "detail": "La base de données ne répond pas."}
         return json_response(body, status=503, headers={"Cache-Control": "no-store"})
+    body["sauvegardes"] = await request.app[BACKUPS].health(wall_start)
+    if body["sauvegardes"]["status"] == "degraded":
+        body["status"] = "degraded"
     return json_response(body, headers={"Cache-Control": "no-store"})
 
 

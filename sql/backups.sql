@@ -1,0 +1,190 @@
+-- Backups (owner: rules/backup_files.py): the description a backup file carries about itself,
+-- the content fingerprint of the planning, and the restore of the planning from a backup
+-- attached as `sauvegarde`. The planning tables, parents first: skills, chauffeurs,
+-- chauffeur_competences, absences, voyages, voyage_competences, missions. Each fingerprint
+-- and copy names every column of its table (tests/rules/test_backup_files.py checks it).
+
+-- name: create_description_table
+-- The table, inside a backup file only, that holds its description (one JSON document).
+CREATE TABLE IF NOT EXISTS tomatoplan_backup (
+    id       INTEGER PRIMARY KEY CHECK (id = 1),
+    document TEXT    NOT NULL
+)
+
+-- name: write_description
+-- Set the backup's description.
+INSERT OR REPLACE INTO tomatoplan_backup (id, document)
+VALUES (1, :document)
+
+-- name: read_description
+-- The backup's description, when the file has one.
+SELECT document
+  FROM tomatoplan_backup
+ WHERE id = 1
+
+-- name: has_description
+-- 1 when the file has the description table.
+SELECT 1
+  FROM sqlite_master
+ WHERE type = 'table' AND name = 'tomatoplan_backup'
+
+-- name: planning_tables_present
+-- How many of the planning tables the file has (7 in a TomatoPlan database).
+SELECT count(*)
+  FROM sqlite_master
+ WHERE type = 'table'
+   AND name IN ('skills', 'chauffeurs', 'chauffeur_competences', 'absences', 'voyages',
+                'voyage_competences', 'missions')
+
+-- name: row_counts
+-- Rows of the main tables, shown with each backup.
+SELECT (SELECT count(*) FROM missions)              AS missions,
+       (SELECT count(*) FROM voyages)               AS voyages,
+       (SELECT count(*) FROM chauffeurs)            AS chauffeurs,
+       (SELECT count(*) FROM absences)              AS absences,
+       (SELECT count(*) FROM chauffeur_competences) AS competences,
+       (SELECT count(*) FROM skills)                AS skills,
+       (SELECT count(*) FROM users)                 AS users,
+       (SELECT count(*) FROM activity_log)          AS activity_log
+
+-- name: fingerprint_skills
+-- Row count and checksum (sum of row_digest over every column) of one table.
+SELECT count(*) AS rows,
+       coalesce(sum(row_digest(json_array(id, code, libelle, version, created_at, created_by,
+                                          updated_at, updated_by))), 0) AS checksum
+  FROM skills
+
+-- name: fingerprint_chauffeurs
+-- Row count and checksum of one table.
+SELECT count(*) AS rows,
+       coalesce(sum(row_digest(json_array(id, nom, prenom, matricule, telephone, email, actif,
+                                          notes, version, created_at, created_by, updated_at,
+                                          updated_by))), 0) AS checksum
+  FROM chauffeurs
+
+-- name: fingerprint_chauffeur_competences
+-- Row count and checksum of one table.
+SELECT count(*) AS rows,
+       coalesce(sum(row_digest(json_array(id, chauffeur_id, skill_code, date_expiration, version,
+                                          created_at, created_by, updated_at, updated_by))), 0)
+       AS checksum
+  FROM chauffeur_competences
+
+-- name: fingerprint_absences
+-- Row count and checksum of one table.
+SELECT count(*) AS rows,
+       coalesce(sum(row_digest(json_array(id, chauffeur_id, date_debut, date_fin, motif,
+                                          commentaire, version, created_at, created_by,
+                                          updated_at, updated_by))), 0) AS checksum
+  FROM absences
+
+-- name: fingerprint_voyages
+-- Row count and checksum of one table.
+SELECT count(*) AS rows,
+       coalesce(sum(row_digest(json_array(id, code, nom, origine, destination, heure_debut,
+                                          heure_fin, jours, actif, notes, version, created_at,
+                                          created_by, updated_at, updated_by))), 0) AS checksum
+  FROM voyages
+
+-- name: fingerprint_voyage_competences
+-- Row count and checksum of one table.
+SELECT count(*) AS rows,
+       coalesce(sum(row_digest(json_array(voyage_id, skill_code))), 0) AS checksum
+  FROM voyage_competences
+
+-- name: fingerprint_missions
+-- Row count and checksum of one table.
+SELECT count(*) AS rows,
+       coalesce(sum(row_digest(json_array(id, date_mission, destination, origine, voyage_id,
+                                          chauffeur_id, vehicule, heure_debut, heure_fin, statut,
+                                          remarques, prix_cents, cout_cents, version, created_at,
+                                          created_by, updated_at, updated_by))), 0) AS checksum
+  FROM missions
+
+-- name: clear_missions
+-- Empty a planning table before the restore fills it (children first).
+DELETE FROM main.missions
+
+-- name: clear_voyage_competences
+-- Empty a planning table before the restore fills it.
+DELETE FROM main.voyage_competences
+
+-- name: clear_voyages
+-- Empty a planning table before the restore fills it.
+DELETE FROM main.voyages
+
+-- name: clear_absences
+-- Empty a planning table before the restore fills it.
+DELETE FROM main.absences
+
+-- name: clear_chauffeur_competences
+-- Empty a planning table before the restore fills it.
+DELETE FROM main.chauffeur_competences
+
+-- name: clear_chauffeurs
+-- Empty a planning table before the restore fills it.
+DELETE FROM main.chauffeurs
+
+-- name: clear_skills
+-- Empty a planning table before the restore fills it.
+DELETE FROM main.skills
+
+-- name: copy_skills
+-- Fill a planning table from the attached backup (parents first).
+INSERT INTO main.skills (id, code, libelle, version, created_at, created_by, updated_at,
+                         updated_by)
+SELECT id, code, libelle, version, created_at, created_by, updated_at, updated_by
+  FROM sauvegarde.skills
+
+-- name: copy_chauffeurs
+-- Fill a planning table from the attached backup.
+INSERT INTO main.chauffeurs (id, nom, prenom, matricule, telephone, email, actif, notes, version,
+                             created_at, created_by, updated_at, updated_by)
+SELECT id, nom, prenom, matricule, telephone, email, actif, notes, version,
+       created_at, created_by, updated_at, updated_by
+  FROM sauvegarde.chauffeurs
+
+-- name: copy_chauffeur_competences
+-- Fill a planning table from the attached backup.
+INSERT INTO main.chauffeur_competences (id, chauffeur_id, skill_code, date_expiration, version,
+                                        created_at, created_by, updated_at, updated_by)
+SELECT id, chauffeur_id, skill_code, date_expiration, version,
+       created_at, created_by, updated_at, updated_by
+  FROM sauvegarde.chauffeur_competences
+
+-- name: copy_absences
+-- Fill a planning table from the attached backup.
+INSERT INTO main.absences (id, chauffeur_id, date_debut, date_fin, motif, commentaire, version,
+                           created_at, created_by, updated_at, updated_by)
+SELECT id, chauffeur_id, date_debut, date_fin, motif, commentaire, version,
+       created_at, created_by, updated_at, updated_by
+  FROM sauvegarde.absences
+
+-- name: copy_voyages
+-- Fill a planning table from the attached backup.
+INSERT INTO main.voyages (id, code, nom, origine, destination, heure_debut, heure_fin, jours, actif,
+                          notes, version, created_at, created_by, updated_at, updated_by)
+SELECT id, code, nom, origine, destination, heure_debut, heure_fin, jours, actif,
+       notes, version, created_at, created_by, updated_at, updated_by
+  FROM sauvegarde.voyages
+
+-- name: copy_voyage_competences
+-- Fill a planning table from the attached backup.
+INSERT INTO main.voyage_competences (voyage_id, skill_code)
+SELECT voyage_id, skill_code
+  FROM sauvegarde.voyage_competences
+
+-- name: copy_missions
+-- Fill a planning table from the attached backup.
+INSERT INTO main.missions (id, date_mission, destination, origine, voyage_id, chauffeur_id,
+                           vehicule, heure_debut, heure_fin, statut, remarques, prix_cents,
+                           cout_cents, version, created_at, created_by, updated_at, updated_by)
+SELECT id, date_mission, destination, origine, voyage_id, chauffeur_id,
+       vehicule, heure_debut, heure_fin, statut, remarques, prix_cents,
+       cout_cents, version, created_at, created_by, updated_at, updated_by
+  FROM sauvegarde.missions
+
+-- name: broken_references
+-- Rows whose foreign key names nothing (none after a restore).
+SELECT "table", rowid, parent
+  FROM pragma_foreign_key_check

@@ -1,0 +1,61 @@
+"""The backup commands, run as a sysadmin runs them: `python3 tomatoplan.pyz backup`,
+`backups`, `restore NAME`, in the server's working folder (its .env, its data)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+
+from tests.helpers import ROOT
+from tomatoplan.rules import backup_files
+
+
+def run(folder, *args: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("TOMATOPLAN_")}
+    environment.update(PYTHONPATH=str(ROOT), **env)
+    return subprocess.run([sys.executable, "-m", "tomatoplan", *args], cwd=folder, env=environment,
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_backup_list_and_restore_from_the_command_line(tmp_path):
+    (tmp_path / ".env").write_text("TOMATOPLAN_BACKUP_DIR=./sauvegardes\n")
+    made = run(tmp_path, "backup", "--description", "avant la mise à jour")
+    assert made.returncode == 0, made.stderr
+    name = made.stdout.split("Sauvegarde faite : ", 1)[1].split(" ", 1)[0]
+    path = tmp_path / "sauvegardes" / name
+    described = backup_files.read_description(str(path))
+    assert (described["description"], described["trigger"]) == ("avant la mise à jour", "manuel")
+    assert described["created_by"].endswith("(ligne de commande)")
+
+    listed = run(tmp_path, "backups")
+    assert listed.returncode == 0 and name in listed.stdout and "avant la mise à jour" in listed.stdout
+
+    database = tmp_path / "data" / "tomatoplan.db"
+    with sqlite3.connect(database) as conn:
+        conn.execute("INSERT INTO chauffeurs (nom, prenom, created_at, created_by, updated_at, "
+                     "updated_by) VALUES ('APRES', 'Coup', 't', 'X', 't', 'X')")
+    restored = run(tmp_path, "restore", name)
+    assert restored.returncode == 0, restored.stderr
+    assert f"Restauration de {name} faite" in restored.stdout
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("SELECT count(*) FROM chauffeurs").fetchone()[0] == 0
+        line = conn.execute("SELECT action, username FROM activity_log ORDER BY id DESC LIMIT 1").fetchone()
+    assert line[0] == "restore" and line[1].endswith("(ligne de commande)")
+    before = restored.stdout.split("gardé dans ", 1)[1].rstrip(".\n")
+    assert backup_files.read_description(str(tmp_path / "sauvegardes" / before))["trigger"] == \
+        "avant_restauration"
+
+
+def test_a_bad_name_or_configuration_fails_with_one_line(tmp_path):
+    refused = run(tmp_path, "restore", "../data/tomatoplan.db")
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == "tomatoplan: Nom de sauvegarde invalide : attendu " \
+                                     "backup_AAAAMMJJ_HHMMSS.db."
+    missing = run(tmp_path, "restore", "backup_20990101_000000.db")
+    assert missing.returncode == 1 and "introuvable" in missing.stderr
+    misconfigured = run(tmp_path, "backups", TOMATOPLAN_BACKUP_COPY_RETENTION_DAYS="jamais")
+    assert misconfigured.returncode == 2 and "BACKUP_COPY_RETENTION_DAYS" in misconfigured.stderr
+    empty = run(tmp_path, "backups")
+    assert empty.returncode == 0 and "Aucune sauvegarde" in empty.stdout

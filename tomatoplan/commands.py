@@ -1,0 +1,87 @@
+"""Command-line operations besides serving: the backups (`backup`, `backups`, `restore NAME`).
+
+They open the database named by the configuration (`.env` of the working folder, then the
+environment), as the server does, and call the same rules. Meant for when the server is
+stopped; a backup is safe while it runs too (SQLite's own locking), but live clients are only
+told of a restore made through the API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import socket
+import sys
+from typing import Awaitable, Callable, TypeVar
+
+from .base.config import Config
+from .base.db import Database
+from .base.errors import ApiError
+from .rules import restore
+from .rules.activity import Actor
+from .rules.backups import Backups
+
+Result = TypeVar("Result")
+EXIT_FAILED = 1
+
+
+def _actor() -> Actor:
+    """Who runs the command, as the activity log names them."""
+    return Actor(username=f"{getpass.getuser()} (ligne de commande)", hostname=socket.gethostname())
+
+
+def _with_backups(config: Config, operation: Callable[[Backups], Awaitable[Result]]) -> Result:
+    async def run() -> Result:
+        db = Database(config.database_path, synchronous=config.sqlite_synchronous, readers=1)
+        await db.open()
+        try:
+            return await operation(Backups(db, config))
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
+
+
+def _size(octets: int) -> str:
+    return f"{octets / 1048576:.1f} Mio" if octets >= 1048576 else f"{octets / 1024:.0f} Kio"
+
+
+def backup(config: Config, description: str) -> int:
+    """`backup`: make a backup now, as an admin's POST /admin/backups does."""
+    try:
+        made = _with_backups(config, lambda backups: backups.create(_actor(), description))
+    except ApiError as exc:
+        return _failed(exc.detail)
+    print(f"Sauvegarde faite : {made['name']} ({_size(made['size'])}, {made['counts']['missions']} "
+          f"missions) dans {config.backup_dir}")
+    return 0
+
+
+def list_backups(config: Config) -> int:
+    """`backups`: the backups of the folder, newest first."""
+    found = _with_backups(config, lambda backups: backups.list())
+    if not found:
+        print(f"Aucune sauvegarde dans {config.backup_dir}")
+        return 0
+    for entry in found:
+        missions = (entry["counts"] or {}).get("missions", "?")
+        print(f"{entry['name']}  {entry['created_at'][:19].replace('T', ' ')} UTC  "
+              f"{entry['trigger'] or '?':<18}  {_size(entry['size']):>10}  {missions:>7} missions  "
+              f"{entry['description']}")
+    return 0
+
+
+def restore_backup(config: Config, name: str) -> int:
+    """`restore NAME`: put that backup's planning back, after a backup of the current state."""
+    try:
+        report = _with_backups(config, lambda backups: restore.restore(backups, _actor(), name))
+    except ApiError as exc:
+        return _failed(exc.detail)
+    print(f"Restauration de {report['name']} faite en {report['seconds']} s ; l'état remplacé est "
+          f"gardé dans {report['before']}.")
+    return 0
+
+
+def _failed(detail: str) -> int:
+    print(f"tomatoplan: {detail}", file=sys.stderr)
+    return EXIT_FAILED
