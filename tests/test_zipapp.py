@@ -283,3 +283,19 @@ def test_server_starts_answers_and_stops(pyz, version, tmp_path, capsys, record_
     assert not wal.exists() or wal.stat().st_size == 0, "the WAL was not checkpointed at stop"
     log_text = (workdir / "logs" / "server.log").read_text("utf-8")
     assert "database closed" in log_text and "stopped" in log_text
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_backup_commands_run_from_the_archive(pyz, version, tmp_path):
+    """backup, backups and restore, as a sysadmin runs them with the server stopped."""
+    python = python_or_skip(version)
+    made = run_python(python, "-I", str(pyz), "backup", "--description", "essai", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr.decode()
+    name = made.stdout.decode().split("Sauvegarde faite : ", 1)[1].split(" ", 1)[0]
+    listed = run_python(python, "-I", str(pyz), "backups", cwd=tmp_path)
+    assert listed.returncode == 0 and name in listed.stdout.decode()
+    restored = run_python(python, "-I", str(pyz), "restore", name, cwd=tmp_path)
+    assert restored.returncode == 0, restored.stderr.decode()
+    assert f"Restauration de {name} faite" in restored.stdout.decode()
+    assert sorted(p.name for p in (tmp_path / "data" / "backups").iterdir()) == \
+        sorted([name, restored.stdout.decode().split("gardé dans ", 1)[1].strip().rstrip(".")])
