@@ -361,3 +361,25 @@ async def test_an_older_backup_is_migrated_and_a_newer_or_damaged_one_refused(cl
     response = await admin.post("/admin/backups/restore/backup_20000101_120000.db")
     assert response.status in (409, 422), await response.text()
     assert await live_fingerprint(client) == fingerprint
+
+
+async def test_a_backup_cancelled_while_copying_leaves_nothing(client, config, monkeypatch):
+    """SIGTERM during the nightly backup: the worker thread finishes its copy, then drops it."""
+    release, entered = threading.Event(), threading.Event()
+    real_copy = backup_files.make_copy
+
+    def slow_copy(database_path, temp):
+        entered.set()
+        release.wait(10)
+        real_copy(database_path, temp)
+
+    monkeypatch.setattr(backup_files, "make_copy", slow_copy)
+    running = asyncio.ensure_future(client.app[BACKUPS].run_nightly())
+    await eventually(entered.is_set, "copying")
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    release.set()
+    await eventually(lambda: not [name for name in backup_names(config.backup_dir)
+                                  if name.startswith(".")], "the copy dropped")
+    assert backup_names(config.backup_dir) == []

@@ -14,6 +14,7 @@ import errno
 import logging
 import os
 import stat
+import threading
 import time
 from typing import Any, Callable
 
@@ -133,10 +134,16 @@ class Backups:
         moment = self.local_now()
         temp = files.temp_path(self.folder, "sauvegarde")
         started = time.monotonic()
+        # A cancelled wait does not stop the worker thread: told so, it drops its copy instead
+        # of naming it, so a backup either is named and logged or leaves nothing.
+        cancelled = threading.Event()
         try:
             os.makedirs(self.folder, exist_ok=True)
             name = await asyncio.to_thread(self._write_backup, temp, moment, actor, description,
-                                           trigger)
+                                           trigger, cancelled)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
         except Exception as exc:
             files.remove_quietly(temp)
             reason = reason_of(exc)
@@ -159,7 +166,7 @@ class Backups:
         return made
 
     def _write_backup(self, temp: str, moment: datetime.datetime, actor: Actor, description: str,
-                      trigger: str) -> str:
+                      trigger: str, cancelled: threading.Event) -> str:
         """The blocking part: copy, check, describe, sync, name (in a worker thread)."""
         files.make_copy(self.config.database_path, temp)
         found = files.inspect(temp)
@@ -179,6 +186,9 @@ class Backups:
             "fingerprint": found["fingerprint"],
         })
         files.fsync_path(temp)
+        if cancelled.is_set():
+            files.remove_quietly(temp)
+            raise files.BackupFileError("sauvegarde interrompue (arrêt du serveur)")
         return files.publish(temp, self.folder, name)
 
     async def _copy_elsewhere(self, actor: Actor, name: str, trigger: str) -> None:
