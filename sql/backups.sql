@@ -28,13 +28,18 @@ SELECT 1
   FROM sqlite_master
  WHERE type = 'table' AND name = 'tomatoplan_backup'
 
--- name: planning_tables_present
--- How many of the planning tables the file has (7 in a TomatoPlan database).
-SELECT count(*)
+-- name: schema_objects
+-- Every object of a database's schema but SQLite's own bookkeeping (its counters, statistics
+-- and unnamed indexes), which validation compares with this server's own schema.
+SELECT type, name, tbl_name, sql
   FROM sqlite_master
- WHERE type = 'table'
-   AND name IN ('skills', 'chauffeurs', 'chauffeur_competences', 'absences', 'voyages',
-                'voyage_competences', 'missions')
+ WHERE NOT (type = 'table' AND name IN ('sqlite_sequence', 'sqlite_stat1', 'sqlite_stat4'))
+   AND NOT (type = 'index' AND name LIKE 'sqlite\_autoindex\_%' ESCAPE '\' AND sql IS NULL)
+
+-- name: table_columns
+-- The columns of a table and their declared types.
+SELECT name, type
+  FROM pragma_table_info(:table)
 
 -- name: row_counts
 -- Rows of the main tables, shown with each backup.
@@ -183,8 +188,3 @@ SELECT id, date_mission, destination, origine, voyage_id, chauffeur_id,
        vehicule, heure_debut, heure_fin, statut, remarques, prix_cents,
        cout_cents, version, created_at, created_by, updated_at, updated_by
   FROM sauvegarde.missions
-
--- name: broken_references
--- Rows whose foreign key names nothing (none after a restore).
-SELECT "table", rowid, parent
-  FROM pragma_foreign_key_check

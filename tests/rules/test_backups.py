@@ -9,6 +9,7 @@ import datetime
 import errno
 import json
 import os
+import shutil
 import sqlite3
 import threading
 
@@ -20,7 +21,9 @@ from tests.helpers.events import next_event, open_stream
 from tests.helpers.planning import MONDAY, make_chauffeur, make_mission
 from tomatoplan.app import create_app
 from tomatoplan.base import clock
-from tomatoplan.rules import backup_files
+from tomatoplan.rules import backup_files, backup_folder, backup_health
+from tomatoplan.rules import restore as restore_rules
+from tomatoplan.rules.activity import SYSTEM
 from tomatoplan.web.state import BACKUPS, DB, SCHEDULER
 
 
@@ -30,7 +33,15 @@ async def live_fingerprint(client) -> dict:
 
 
 def backup_names(folder: str) -> list[str]:
-    return sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+    """The backups of a folder, by name."""
+    return sorted(name for name in (os.listdir(folder) if os.path.isdir(folder) else [])
+                  if backup_folder.NAME_PATTERN.fullmatch(name))
+
+
+def temporary_files(folder: str) -> list[str]:
+    """What a backup in progress (or interrupted and not cleaned) leaves in a folder."""
+    return sorted(name for name in (os.listdir(folder) if os.path.isdir(folder) else [])
+                  if name.startswith(backup_folder.TEMP_PREFIX))
 
 
 async def make_backup(admin, description: str = "") -> dict:
@@ -76,7 +87,7 @@ async def test_a_backup_taken_while_ten_writers_run_is_a_committed_state(client,
     assert sum(await asyncio.gather(*writers)) > 0
     for name in names:
         path = os.path.join(config.backup_dir, name)
-        found = backup_files.inspect(path)
+        found = backup_files.validate(path, latest=client.app[DB].schema_version)
         assert found["integrity"] == "ok"
         with sqlite3.connect(path) as conn:
             missions = {row[0] for row in conn.execute("SELECT id FROM missions")}
@@ -87,7 +98,7 @@ async def test_a_backup_taken_while_ten_writers_run_is_a_committed_state(client,
         assert found["description"]["counts"]["missions"] == len(missions)
         assert found["description"]["fingerprint"] == found["fingerprint"]
         assert journal == "delete"  # one self-contained file
-    assert [name for name in backup_names(config.backup_dir) if name.startswith(".")] == []
+    assert temporary_files(config.backup_dir) == []
 
 
 async def test_a_backup_describes_itself_and_the_description_travels_with_the_file(client, admin,
@@ -149,14 +160,14 @@ async def test_a_failed_backup_leaves_no_file_is_logged_and_the_server_goes_on(
         monkeypatch.setattr(backup_files, "make_copy", full_disk)
         detail = "disque plein"
     else:
-        os.rmdir(config.backup_dir) if os.path.isdir(config.backup_dir) else None
+        shutil.rmtree(config.backup_dir, ignore_errors=True)
         with open(config.backup_dir, "w") as handle:
             handle.write("pas un dossier")
         detail = "Sauvegarde impossible"
     body = await problem(await admin.post("/admin/backups"), 503, "backup_failed")
     assert detail in body["detail"]
     if breakage == "disk_full":
-        assert backup_names(config.backup_dir) == []  # neither the half copy nor a final name
+        assert backup_names(config.backup_dir) == temporary_files(config.backup_dir) == []
     line = (await activity_lines(client))[0]
     assert line["action"] == "backup_failed" and json.loads(line["changes"])["trigger"] == "manuel"
     dashboard = await (await admin.get("/stats/dashboard")).json()
@@ -183,8 +194,7 @@ async def test_the_nightly_backup_runs_at_the_configured_hour(make_client, confi
     await fake.advance(59)
     assert backup_names(config.backup_dir) == []
     await fake.advance(1)
-    await eventually(lambda: any(backup_files.NAME_PATTERN.fullmatch(name)
-                                 for name in backup_names(config.backup_dir)), "backed up")
+    await eventually(lambda: backup_names(config.backup_dir), "backed up")
     await eventually(lambda: job.runs == 1 and job.last_error is None, "done")
     made = (await client.app[BACKUPS].list())[0]
     assert (made["trigger"], made["created_by"]) == ("auto", "SYSTEM")
@@ -218,8 +228,8 @@ async def test_health_is_degraded_when_the_nightly_backup_failed_or_is_late(clie
     backups = client.app[BACKUPS]
     backups.config = dataclasses.replace(config, auto_backup_enabled=True)
     now = clock.now()
-    assert (await backups.health(now))["status"] == "ok"  # just started: nothing due yet
-    assert (await backups.health(now - datetime.timedelta(hours=27)))["status"] == "degraded"
+    assert (await backup_health.health(backups, now))["status"] == "ok"  # just started: nothing due yet
+    assert (await backup_health.health(backups, now - datetime.timedelta(hours=27)))["status"] == "degraded"
 
     async def line(action: str, hours_ago: float) -> None:
         async with client.app[DB].write() as tx:
@@ -230,11 +240,11 @@ async def test_health_is_degraded_when_the_nightly_backup_failed_or_is_late(clie
                  "changes": json.dumps({"trigger": "auto", "name": "backup_20240115_020000.db"})})
 
     await line("backup", 27)
-    assert (await backups.health(now))["status"] == "degraded"
+    assert (await backup_health.health(backups, now))["status"] == "degraded"
     await line("backup", 1)
-    assert (await backups.health(now))["status"] == "ok"
+    assert (await backup_health.health(backups, now))["status"] == "ok"
     await line("backup_failed", 0.5)
-    report = await backups.health(now)
+    report = await backup_health.health(backups, now)
     assert report["status"] == "degraded" and "échoué" in report["detail"]
     assert (await (await client.get("/health")).json())["status"] == "degraded"
 
@@ -289,7 +299,8 @@ async def test_restore_gives_back_exactly_the_backup_and_keeps_the_state_it_repl
     assert response.status == 200, report
     assert await live_fingerprint(client) == saved_print == report["fingerprint"]
     assert await planning(admin) == saved_view
-    before = backup_files.inspect(os.path.join(client.app[BACKUPS].folder, report["before"]))
+    before = backup_files.validate(os.path.join(client.app[BACKUPS].folder, report["before"]),
+                                   latest=client.app[DB].schema_version)
     assert before["description"]["trigger"] == "avant_restauration"
     assert before["fingerprint"] == replaced_print
     # Users, sessions and the log are kept: both still work, the log says who restored.
@@ -380,6 +391,159 @@ async def test_a_backup_cancelled_while_copying_leaves_nothing(client, config, m
     with pytest.raises(asyncio.CancelledError):
         await running
     release.set()
-    await eventually(lambda: not [name for name in backup_names(config.backup_dir)
-                                  if name.startswith(".")], "the copy dropped")
+    await eventually(lambda: not temporary_files(config.backup_dir), "the copy dropped")
     assert backup_names(config.backup_dir) == []
+
+
+# --- from review: what happens around a restore and under failures ---------------------------
+
+def held(monkeypatch, module, name: str):
+    """Make `module.name` (a blocking function run in a worker thread) wait until released;
+    (entered, release) events."""
+    entered, release = threading.Event(), threading.Event()
+    real = getattr(module, name)
+
+    def waiting(*args, **kwargs):
+        entered.set()
+        release.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, waiting)
+    return entered, release
+
+
+async def test_a_write_made_while_a_restore_prepares_is_kept_in_the_before_backup(client, admin,
+                                                                                   monkeypatch):
+    made = await make_backup(admin)
+    entered, release = held(monkeypatch, backup_files, "prepare_restore")
+    restoring = asyncio.ensure_future(admin.post(f"/admin/backups/restore/{made['name']}"))
+    await eventually(entered.is_set, "preparing")
+    late = await make_mission(admin, destination="Pendant la restauration")
+    release.set()
+    report = await (await restoring).json()
+    before = backup_files.validate(os.path.join(client.app[BACKUPS].folder, report["before"]),
+                                   latest=client.app[DB].schema_version)
+    assert before["counts"]["missions"] == 1  # the late mission can be got back from there
+    with sqlite3.connect(os.path.join(client.app[BACKUPS].folder, report["before"])) as conn:
+        assert conn.execute("SELECT destination FROM missions WHERE id = ?",
+                            (late["id"],)).fetchone() == ("Pendant la restauration",)
+
+
+async def test_the_nightly_backup_waits_for_a_restore_and_prunes_after_it(client, admin, config,
+                                                                          monkeypatch):
+    made = await make_backup(admin)
+    backups = client.app[BACKUPS]
+    entered, release = held(monkeypatch, backup_files, "prepare_restore")
+    restoring = asyncio.ensure_future(admin.post(f"/admin/backups/restore/{made['name']}"))
+    await eventually(entered.is_set, "preparing")
+    nightly = asyncio.ensure_future(backups.run_nightly())
+    await asyncio.sleep(0.2)
+    assert not nightly.done()  # waiting its turn, not failing, not pruning meanwhile
+    release.set()
+    assert (await restoring).status == 200
+    await asyncio.wait_for(nightly, 10)
+    assert len(backup_names(config.backup_dir)) == 3  # the backup, before the restore, the night's
+
+
+async def test_a_copy_never_replaces_a_file_of_the_second_disk(make_client, tmp_path):
+    from tests.helpers.api import login
+
+    copies = tmp_path / "nas"
+    copies.mkdir()
+    client = await make_client(backup_copy_dir=str(copies))
+    backups = client.app[BACKUPS]
+    backups.local_now = lambda: datetime.datetime(2024, 1, 15, 2, 0, 0)
+    (copies / "backup_20240115_020000.db").write_bytes(b"l'autre serveur")
+    await make_backup(await login(client, "ADMIN"))
+    assert (copies / "backup_20240115_020000.db").read_bytes() == b"l'autre serveur"
+    assert (copies / "backup_20240115_020000_1.db").exists()
+
+
+async def test_a_restore_works_after_one_interrupted_while_attached(client, admin, config):
+    made = await make_backup(admin)
+    writer = client.app[DB]._writer  # as an interrupted restore leaves it
+    await writer.execute("ATTACH DATABASE :path AS sauvegarde",
+                         {"path": os.path.join(config.backup_dir, made["name"])})
+    assert (await admin.post(f"/admin/backups/restore/{made['name']}")).status == 200
+    attached = [row[1] for row in await writer.execute_fetchall("PRAGMA database_list")]
+    assert attached == ["main"] or "sauvegarde" not in attached
+
+
+async def test_a_restore_cancelled_while_preparing_leaves_no_file(client, admin, config, monkeypatch):
+    made = await make_backup(admin)
+    entered, release = held(monkeypatch, backup_files, "validate")
+    restoring = asyncio.ensure_future(restore_rules.restore(client.app[BACKUPS], SYSTEM, made["name"]))
+    await eventually(entered.is_set, "validating")
+    restoring.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await restoring
+    release.set()
+    await eventually(lambda: not temporary_files(config.backup_dir), "the work file removed")
+
+
+async def test_a_nightly_failure_that_cannot_be_logged_still_shows_on_health(client, config,
+                                                                             monkeypatch):
+    from tomatoplan.rules import activity
+
+    backups = client.app[BACKUPS]
+    backups.config = dataclasses.replace(config, auto_backup_enabled=True)
+
+    def full_disk(database_path, temp):
+        raise OSError(errno.ENOSPC, "No space left on device", temp)
+
+    async def log_refused(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(backup_files, "make_copy", full_disk)
+    monkeypatch.setattr(activity, "record_alone", log_refused)
+    with pytest.raises(Exception, match="disque plein"):
+        await backups.run_nightly()
+    report = await (await client.get("/health")).json()
+    assert report["status"] == "degraded"
+    assert "disque plein" in report["sauvegardes"]["last"]["summary"]
+
+
+async def test_a_second_upload_is_refused_before_its_body_is_stored(client, admin, config):
+    content = await (await admin.get(f"/admin/backups/{(await make_backup(admin))['name']}/download")).read()
+    release = asyncio.Event()
+
+    async def slow_body():
+        yield content[:1024]
+        await release.wait()
+        yield content[1024:]
+
+    first = asyncio.ensure_future(admin.post("/admin/backups/upload", data=slow_body()))
+    await eventually(lambda: temporary_files(config.backup_dir), "the first upload stored")
+    await problem(await admin.post("/admin/backups/upload", data=content), 409, "backup_busy")
+    assert len(temporary_files(config.backup_dir)) == 1
+    release.set()
+    assert (await first).status == 201
+
+
+async def test_the_commands_and_the_server_take_turns(client, admin, config):
+    """Another process (here the `backup` command) gets the folder's lock or a clear refusal."""
+    import subprocess
+    import sys
+
+    from tests.helpers import ROOT
+
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("TOMATOPLAN_")}
+    environment.update(PYTHONPATH=str(ROOT), TOMATOPLAN_DATABASE_PATH=config.database_path,
+                       TOMATOPLAN_BACKUP_DIR=config.backup_dir, TOMATOPLAN_LOG_DIR="")
+    backups = client.app[BACKUPS]
+    async with backups.exclusive():
+        busy = await asyncio.to_thread(
+            subprocess.run, [sys.executable, "-m", "tomatoplan", "backup"], env=environment,
+            capture_output=True, text=True, timeout=60, check=False)
+        assert busy.returncode == 1 and "déjà en cours" in busy.stderr
+        # Nor does another process's start remove a backup's temporary files meanwhile.
+        os.makedirs(config.backup_dir, exist_ok=True)
+        open(os.path.join(config.backup_dir, ".tmp-sauvegarde-1-ab.db"), "w").close()
+        other = type(backups)(backups.db, backups.config)
+        assert await other.tidy() == 0
+        assert temporary_files(config.backup_dir) == [".tmp-sauvegarde-1-ab.db"]
+    done = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "tomatoplan", "backup"], env=environment,
+        capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert await backups.tidy() == 1 and temporary_files(config.backup_dir) == []

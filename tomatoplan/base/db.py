@@ -42,6 +42,68 @@ class DatabaseError(RuntimeError):
     """The database file cannot be served (broken, newer than the code, not SQLite)."""
 
 
+def migrate_connection(conn: sqlite3.Connection, label: str) -> int:
+    """Apply the migrations a database lacks, on a plain sqlite3 connection in autocommit
+    mode (the server's file at start, a backup's work copy before a restore); its version.
+
+    Foreign keys are off while the schema changes, as SQLite prescribes for rebuilding a table
+    (a DROP TABLE would otherwise cascade into the rows that reference it); the references
+    are checked before COMMIT instead. The PRAGMA is a no-op inside a transaction, hence
+    before BEGIN. A database newer than the code is refused.
+    """
+    migrations = sqlfiles.migrations()
+    latest = len(migrations)
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    if current > latest:
+        raise DatabaseError(
+            f"base {label!r} au schéma {current}, plus récent que ce serveur "
+            f"(schéma {latest}): utilisez une version plus récente de tomatoplan.pyz"
+        )
+    if current == latest:
+        return latest
+    conn.execute("PRAGMA foreign_keys = OFF")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for version, filename, text in migrations[current:]:
+            log.info("applying migration %s to %s", filename, label)
+            for statement in sqlfiles.split_statements(text):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {int(version)}")
+        broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise DatabaseError(f"base {label!r}: la migration casse {len(broken)} "
+                                f"référence(s), par ex. {tuple(broken[0])}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
+    log.info("database %s migrated from schema %d to %d", label, current, latest)
+    return latest
+
+
+def check_and_migrate(path: str) -> tuple[str, int]:
+    """What the server does to its file before serving it: WAL mode (impossible on a network
+    share), quick_check, migrations. (journal mode, schema version); DatabaseError otherwise."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        journal_mode = str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower()
+        if journal_mode != "wal":
+            raise DatabaseError(
+                f"base {path!r}: le mode WAL est impossible (mode {journal_mode!r}); "
+                "le dossier est-il sur un partage réseau ?"
+            )
+        problems = [row[0] for row in conn.execute("PRAGMA quick_check") if row[0] != "ok"]
+        if problems:
+            raise DatabaseError(
+                f"base {path!r} endommagée (quick_check: {problems[0]}); restaurez une sauvegarde"
+            )
+        return journal_mode, migrate_connection(conn, path)
+    finally:
+        conn.close()
+
+
 class _Session:
     """Query helpers over one connection; rows come back as plain dicts."""
 
@@ -130,9 +192,9 @@ class Database:
     async def open(self) -> None:
         """Open, check and migrate the file; raise DatabaseError when it cannot be served."""
         try:
+            self.journal_mode, self.schema_version = await asyncio.to_thread(
+                check_and_migrate, self.path)
             self._writer = await self._connect(read_only=False)
-            await self._self_check(self._writer)
-            await self._migrate(self._writer)
             for _ in range(self.reader_count):
                 self._readers.append(await self._connect(read_only=True))
         except sqlite3.DatabaseError as exc:
@@ -144,59 +206,6 @@ class Database:
         self._idle_readers = asyncio.Queue()
         for conn in self._readers:
             self._idle_readers.put_nowait(conn)
-
-    async def _self_check(self, conn: aiosqlite.Connection) -> None:
-        async with conn.execute("PRAGMA journal_mode = WAL") as cursor:
-            row = await cursor.fetchone()
-        self.journal_mode = str(row[0]).lower() if row else ""
-        if self.journal_mode != "wal":
-            raise DatabaseError(
-                f"base {self.path!r}: le mode WAL est impossible (mode {self.journal_mode!r}); "
-                "le dossier est-il sur un partage réseau ?"
-            )
-        rows = await conn.execute_fetchall("PRAGMA quick_check")
-        problems = [row[0] for row in rows if row[0] != "ok"]
-        if problems:
-            raise DatabaseError(
-                f"base {self.path!r} endommagée (quick_check: {problems[0]}); "
-                "restaurez une sauvegarde"
-            )
-
-    async def _migrate(self, conn: aiosqlite.Connection) -> None:
-        migrations = sqlfiles.migrations()
-        latest = len(migrations)
-        async with conn.execute("PRAGMA user_version") as cursor:
-            current = (await cursor.fetchone())[0]
-        if current > latest:
-            raise DatabaseError(
-                f"base {self.path!r} au schéma {current}, plus récent que ce serveur "
-                f"(schéma {latest}): utilisez une version plus récente de tomatoplan.pyz"
-            )
-        if current < latest:
-            # Foreign keys off while the schema changes, as SQLite prescribes for rebuilding a
-            # table (a DROP TABLE would otherwise cascade into the rows that reference it); the
-            # references are checked before COMMIT instead. The PRAGMA is a no-op inside a
-            # transaction, hence before BEGIN.
-            await conn.execute("PRAGMA foreign_keys = OFF")
-            await conn.execute("BEGIN IMMEDIATE")
-            try:
-                for version, filename, text in migrations[current:]:
-                    log.info("applying migration %s", filename)
-                    for statement in sqlfiles.split_statements(text):
-                        await conn.execute(statement)
-                    await conn.execute(f"PRAGMA user_version = {int(version)}")
-                broken = await conn.execute_fetchall("PRAGMA foreign_key_check")
-                if broken:
-                    raise DatabaseError(f"base {self.path!r}: la migration casse {len(broken)} "
-                                        f"référence(s), par ex. {tuple(broken[0])}")
-                await conn.execute("COMMIT")
-            except BaseException:
-                await conn.execute("ROLLBACK")
-                raise
-            finally:
-                await conn.execute("PRAGMA foreign_keys = ON")
-            log.info("database schema migrated from %d to %d", current, latest)
-        self.schema_version = latest
 
     async def close(self, checkpoint: bool = True) -> None:
         """Close every connection; checkpoint the WAL into the main file first."""
@@ -244,9 +253,10 @@ class Database:
         async with self._write_lock:
             conn = self._writer
             session = WriteSession(conn)
-            if attach is not None:
-                await conn.execute(f"ATTACH DATABASE :path AS {attach[0]}", {"path": attach[1]})
             try:
+                if attach is not None:
+                    await self._detach(conn, attach[0])  # left by an interrupted transaction
+                    await conn.execute(f"ATTACH DATABASE :path AS {attach[0]}", {"path": attach[1]})
                 await conn.execute("BEGIN IMMEDIATE")
                 yield session
                 await conn.execute("COMMIT")
@@ -257,11 +267,22 @@ class Database:
                 raise
             finally:
                 if attach is not None:
-                    await conn.execute(f"DETACH DATABASE {attach[0]}")
+                    await self._detach(conn, attach[0])
         if session.notes:
             # Synchronous and right after COMMIT: listeners see commits in commit order.
             for listener in self.commit_listeners:
                 listener(session.notes)
+
+    @staticmethod
+    async def _detach(conn: aiosqlite.Connection, schema: str) -> None:
+        """Detach `schema` if attached; a failure is logged, never raised (the transaction's
+        outcome is what the caller must hear about)."""
+        try:
+            attached = {row[1] for row in await conn.execute_fetchall("PRAGMA database_list")}
+            if schema in attached:
+                await conn.execute(f"DETACH DATABASE {schema}")
+        except sqlite3.Error as exc:
+            log.error("could not detach %s: %s", schema, exc)
 
     async def ping(self) -> None:
         """Raise when the database cannot answer a read."""

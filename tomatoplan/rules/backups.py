@@ -1,7 +1,9 @@
 """Backups as an admin uses them: made (by hand, every night, before a restore), listed, copied
-to a second disk, kept or pruned, restored; one at a time, each outcome in the activity log.
+to a second disk, kept or pruned; one at a time, each outcome in the activity log.
 
-Restoring a backup, and importing one made elsewhere, are in `restore`.
+One at a time across processes too: a lock file beside the database (flock) is held by whoever
+backs up, restores or imports, the server or a command. Restoring a backup and
+importing one made elsewhere are in `restore`.
 """
 
 from __future__ import annotations
@@ -10,13 +12,13 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime
-import errno
+import fcntl
 import logging
 import os
-import stat
+import sqlite3
 import threading
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from .. import __version__
 from ..base import clock
@@ -25,13 +27,14 @@ from ..base.db import Database
 from ..base.errors import BadRequest, Conflict, NotFound, ServiceUnavailable
 from . import activity
 from . import backup_files as files
+from . import backup_folder as folder
 from .activity import SYSTEM, Actor
 
 log = logging.getLogger(__name__)
 
-TRIGGERS = ("manuel", "auto", "avant_restauration", "importee")
-# /health says "degraded" when the last automatic backup is older than this.
-AUTO_BACKUP_MAX_AGE = datetime.timedelta(hours=26)
+# Beside the database, whose folder works whenever the server does (the backups folder may not).
+LOCK_SUFFIX = ".sauvegardes.lock"
+BUSY = "Une sauvegarde, une restauration ou une importation est déjà en cours : réessayez dans un instant."
 
 
 def _local_now() -> datetime.datetime:
@@ -46,6 +49,10 @@ class Backups:
     config: Config
     local_now: Callable[[], datetime.datetime] = _local_now
     busy: asyncio.Lock = dataclasses.field(default_factory=asyncio.Lock)
+    # One upload at a time: a second is refused before its body is stored.
+    uploading: asyncio.Lock = dataclasses.field(default_factory=asyncio.Lock)
+    # The last failure of an automatic backup (or its copy), also when it could not be logged.
+    last_auto_failure: Optional[dict] = None
     # Descriptions read from files, by (name, size, mtime): a listing opens each file once.
     _described: dict = dataclasses.field(default_factory=dict)
 
@@ -57,28 +64,43 @@ class Backups:
 
     @contextlib.asynccontextmanager
     async def exclusive(self, wait: bool = False):
-        """The right to back up or restore; 409 at once when another one runs (unless `wait`,
-        for the nightly backup)."""
+        """The right to back up, restore or import: 409 at once when another one runs here or
+        in another process (unless `wait`, for the nightly backup, which takes its turn)."""
         if self.busy.locked() and not wait:
-            raise Conflict("Une sauvegarde ou une restauration est déjà en cours : réessayez dans "
-                           "un instant.", code="backup_busy")
+            raise Conflict(BUSY, code="backup_busy")
         async with self.busy:
-            yield
+            fd = os.open(self.config.database_path + LOCK_SUFFIX, os.O_RDWR | os.O_CREAT, 0o640)
+            try:
+                while True:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if not wait:
+                            raise Conflict(BUSY, code="backup_busy") from None
+                        await asyncio.sleep(1)
+                yield
+            finally:
+                os.close(fd)  # releases the flock
+
+    async def tidy(self) -> int:
+        """Remove the temporary files a crash left (under the lock: none is being written)."""
+        try:
+            async with self.exclusive():
+                return await asyncio.to_thread(folder.remove_temps, self.folder)
+        except (Conflict, OSError):
+            return 0
 
     # --- names and listing -----------------------------------------------------------------
 
     def path_of(self, name: str) -> str:
         """The file of a backup named `name`: 400 for a name that is not a backup name, 404 for
         one that names no regular file in the backups folder (a symlink is not followed)."""
-        if not isinstance(name, str) or not files.NAME_PATTERN.fullmatch(name):
+        if not isinstance(name, str) or not folder.NAME_PATTERN.fullmatch(name):
             raise BadRequest("Nom de sauvegarde invalide : attendu backup_AAAAMMJJ_HHMMSS.db.",
                              code="invalid_backup_name")
-        path = os.path.join(self.folder, name)
-        try:
-            mode = os.lstat(path).st_mode
-        except FileNotFoundError:
-            mode = 0
-        if not stat.S_ISREG(mode):
+        path = folder.existing(self.folder, name)
+        if path is None:
             raise NotFound(f"Sauvegarde {name} introuvable.", code="backup_not_found")
         return path
 
@@ -86,7 +108,6 @@ class Backups:
         status = os.stat(path)
         key = (name, status.st_size, status.st_mtime_ns)
         if key not in self._described:
-            self._described = {k: v for k, v in self._described.items() if k[0] != name}
             self._described[key] = files.read_description(path) or {}
         described = self._described[key]
         modified = datetime.datetime.fromtimestamp(status.st_mtime, datetime.timezone.utc)
@@ -102,14 +123,16 @@ class Backups:
             "server_version": described.get("server_version"),
             "counts": described.get("counts"),
             "imported_at": described.get("imported_at"),
+            "original_trigger": described.get("original_trigger"),
         }
 
     def _list_now(self) -> list[dict]:
         found = []
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
             for entry in os.scandir(self.folder):
-                if files.NAME_PATTERN.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
-                    found.append(self._entry(entry.name, entry.path))
+                if folder.NAME_PATTERN.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                    with contextlib.suppress(FileNotFoundError):  # deleted meanwhile
+                        found.append(self._entry(entry.name, entry.path))
         names = {backup["name"] for backup in found}
         self._described = {key: value for key, value in self._described.items() if key[0] in names}
         return sorted(found, key=lambda backup: (backup["created_at"], backup["name"]), reverse=True)
@@ -120,7 +143,10 @@ class Backups:
 
     async def get(self, name: str) -> dict:
         path = self.path_of(name)
-        return await asyncio.to_thread(self._entry, name, path)
+        try:
+            return await asyncio.to_thread(self._entry, name, path)
+        except FileNotFoundError:
+            raise NotFound(f"Sauvegarde {name} introuvable.", code="backup_not_found") from None
 
     # --- making one ------------------------------------------------------------------------
 
@@ -130,168 +156,136 @@ class Backups:
             return await self.make(actor, description, trigger)
 
     async def make(self, actor: Actor, description: str, trigger: str) -> dict:
-        """Back up now; the caller holds `exclusive()`. 503 when the backup fails (logged)."""
-        moment = self.local_now()
-        temp = files.temp_path(self.folder, "sauvegarde")
+        """Back up now, log it, copy it to the second disk; the caller holds `exclusive()`.
+        503 when the backup fails (logged; nothing left under a backup name)."""
         started = time.monotonic()
-        # A cancelled wait does not stop the worker thread: told so, it drops its copy instead
-        # of naming it, so a backup either is named and logged or leaves nothing.
-        cancelled = threading.Event()
         try:
-            os.makedirs(self.folder, exist_ok=True)
-            name = await asyncio.to_thread(self._write_backup, temp, moment, actor, description,
-                                           trigger, cancelled)
+            made = await self.snapshot(actor, description, trigger)
+        except (OSError, sqlite3.Error, files.BackupFileError) as exc:
+            reason = folder.reason_of(exc)
+            await self._failed(actor, trigger, f"Échec de la sauvegarde ({trigger}) : {reason}",
+                               {"trigger": trigger, "error": reason})
+            raise ServiceUnavailable(f"Sauvegarde impossible : {reason}", code="backup_failed") from None
+        seconds = round(time.monotonic() - started, 1)
+        log.info("backup %s (%s) made in %.1f s: %d bytes", made["name"], trigger, seconds, made["size"])
+        await self._log(activity.record_alone(
+            self.db, actor, "backup", entity="backup", payload=made,
+            summary=f"Sauvegarde {made['name']} ({trigger}, {made['size']} octets, {seconds} s)",
+            changes=self.backup_changes(made, trigger, description)))
+        if trigger == "auto":
+            self.last_auto_failure = None
+        await self.copy_elsewhere(actor, made["name"], trigger)
+        return made
+
+    @staticmethod
+    def backup_changes(made: dict, trigger: str, description: str) -> dict:
+        """What the activity line of a backup keeps (the dashboard and /health read it)."""
+        return {"name": made["name"], "trigger": trigger, "description": description,
+                "size": made["size"]}
+
+    async def snapshot(self, actor: Actor, description: str, trigger: str) -> dict:
+        """The backup file alone, described and named: no log line, no copy (a restore makes
+        its own inside its transaction). A cancelled wait does not stop the worker thread:
+        told so, it drops its copy instead of naming it."""
+        cancelled = threading.Event()
+        moment = self.local_now()
+        try:
+            name = await asyncio.to_thread(self._write_backup, moment, actor, description, trigger,
+                                           cancelled)
         except asyncio.CancelledError:
             cancelled.set()
             raise
-        except Exception as exc:
-            files.remove_quietly(temp)
-            reason = reason_of(exc)
-            log.error("backup (%s) failed: %s", trigger, reason, exc_info=not isinstance(exc, OSError))
-            await activity.record_alone(
-                self.db, actor, "backup_failed", entity="backup",
-                summary=f"Échec de la sauvegarde ({trigger}) : {reason}",
-                changes={"trigger": trigger, "error": reason})
-            raise ServiceUnavailable(f"Sauvegarde impossible : {reason}", code="backup_failed") from None
-        made = await self.get(name)
-        seconds = round(time.monotonic() - started, 1)
-        log.info("backup %s (%s) made in %.1f s: %d bytes", name, trigger, seconds, made["size"])
-        await activity.record_alone(
-            self.db, actor, "backup", entity="backup", payload=made,
-            summary=f"Sauvegarde {name} ({trigger}, {made['size']} octets, {seconds} s)",
-            changes={"name": name, "trigger": trigger, "description": description,
-                     "size": made["size"]})
-        if self.config.backup_copy_dir:
-            await self._copy_elsewhere(actor, name, trigger)
-        return made
+        return await self.get(name)
 
-    def _write_backup(self, temp: str, moment: datetime.datetime, actor: Actor, description: str,
-                      trigger: str, cancelled: threading.Event) -> str:
+    def _write_backup(self, moment: datetime.datetime, actor: Actor, description: str, trigger: str,
+                      cancelled: threading.Event) -> str:
         """The blocking part: copy, check, describe, sync, name (in a worker thread)."""
-        files.make_copy(self.config.database_path, temp)
-        found = files.inspect(temp)
-        if found["integrity"] != "ok":
-            raise files.BackupFileError(f"la copie ne passe pas integrity_check : {found['integrity']}")
-        name = files.free_name(self.folder, moment)
-        files.describe(temp, {
-            "name": name,
-            "created_at": clock.now_iso(),
-            "description": description,
-            "trigger": trigger,
-            "created_by": actor.username,
-            "integrity": found["integrity"],
-            "schema_version": found["schema_version"],
-            "server_version": __version__,
-            "counts": found["counts"],
-            "fingerprint": found["fingerprint"],
-        })
-        files.fsync_path(temp)
-        if cancelled.is_set():
-            files.remove_quietly(temp)
-            raise files.BackupFileError("sauvegarde interrompue (arrêt du serveur)")
-        return files.publish(temp, self.folder, name)
+        os.makedirs(self.folder, exist_ok=True)
+        temp = folder.temp_path(self.folder, "sauvegarde")
+        try:
+            files.make_copy(self.config.database_path, temp)
+            found = files.validate(temp, latest=self.db.schema_version)
+            name = folder.free_name(self.folder, moment)
+            files.describe(temp, {
+                "name": name, "created_at": clock.now_iso(), "description": description,
+                "trigger": trigger, "created_by": actor.username, "integrity": found["integrity"],
+                "schema_version": found["schema_version"], "server_version": __version__,
+                "counts": found["counts"], "fingerprint": found["fingerprint"],
+            })
+            folder.fsync_path(temp)
+            if cancelled.is_set():
+                raise files.Interrupted("sauvegarde interrompue")
+            return folder.publish(temp, self.folder, name)
+        finally:
+            folder.remove_quietly(temp)  # gone already once named
 
-    async def _copy_elsewhere(self, actor: Actor, name: str, trigger: str) -> None:
+    async def copy_elsewhere(self, actor: Actor, name: str, trigger: str) -> None:
         """The verified copy into TOMATOPLAN_BACKUP_COPY_DIR, and its retention; a failure is
         reported like a failed backup (log, activity line, dashboard, /health)."""
-        folder = self.config.backup_copy_dir
+        target = self.config.backup_copy_dir
+        if not target:
+            return
         try:
-            os.makedirs(folder, exist_ok=True)
-            await asyncio.to_thread(files.copy_verified, os.path.join(self.folder, name), folder, name)
-            await self._prune(folder, self.config.backup_copy_retention_days)
-        except Exception as exc:
-            reason = reason_of(exc)
-            log.error("copy of backup %s to %s failed: %s", name, folder, reason)
-            await activity.record_alone(
-                self.db, actor, "backup_failed", entity="backup",
-                summary=f"Sauvegarde {name} faite, mais sa copie vers {folder} a échoué : {reason}",
-                changes={"name": name, "trigger": trigger, "stage": "copie", "error": reason})
+            os.makedirs(target, exist_ok=True)
+            await asyncio.to_thread(folder.copy_verified, os.path.join(self.folder, name), target, name)
+            await self._prune(target, self.config.backup_copy_retention_days)
+        except (OSError, sqlite3.Error, files.BackupFileError) as exc:
+            reason = folder.reason_of(exc)
+            await self._failed(actor, trigger,
+                               f"Sauvegarde {name} faite, mais sa copie vers {target} a échoué : {reason}",
+                               {"name": name, "trigger": trigger, "stage": "copie", "error": reason})
+
+    async def _failed(self, actor: Actor, trigger: str, summary: str, changes: dict) -> None:
+        log.error("%s", summary)
+        if trigger == "auto":
+            self.last_auto_failure = {"at": clock.now_iso(), "summary": summary, **changes}
+        await self._log(activity.record_alone(self.db, actor, "backup_failed", entity="backup",
+                                              summary=summary, changes=changes))
+
+    @staticmethod
+    async def _log(writing) -> None:
+        """An activity line that must not turn a done (or refused) backup into a 500: a full
+        disk can refuse it too; the failure stays in server.log."""
+        try:
+            await writing
+        except Exception:
+            log.exception("could not write the activity line of a backup")
 
     async def run_nightly(self) -> None:
-        """The automatic backup (scheduler job): waits for any backup or restore in progress,
-        then backs up and prunes the automatic backups past their retention."""
+        """The automatic backup (scheduler job): takes its turn after any backup or restore in
+        progress, backs up, then prunes the automatic backups past their retention."""
         async with self.exclusive(wait=True):
             await self.make(SYSTEM, "Sauvegarde automatique quotidienne", "auto")
-        await self._prune(self.folder, self.config.backup_retention_days)
+            await self._prune(self.folder, self.config.backup_retention_days)
 
-    async def _prune(self, folder: str, retention_days: int) -> list[str]:
-        """Delete the automatic backups of `folder` older than `retention_days`; never another."""
+    async def _prune(self, where: str, retention_days: int) -> list[str]:
+        """Delete the automatic backups of `where` older than `retention_days`; never another
+        (the caller holds `exclusive()`)."""
         cutoff = clock.iso(clock.now() - datetime.timedelta(days=retention_days))
-
-        def old_ones() -> list[str]:
-            names = []
-            with contextlib.suppress(FileNotFoundError):
-                for entry in os.scandir(folder):
-                    if not (files.NAME_PATTERN.fullmatch(entry.name)
-                            and entry.is_file(follow_symlinks=False)):
-                        continue
-                    described = files.read_description(entry.path) or {}
-                    if described.get("trigger") == "auto" and described.get("created_at", "~") < cutoff:
-                        names.append(entry.name)
-            return sorted(names)
-
         deleted = []
-        for name in await asyncio.to_thread(old_ones):
+        for name in await asyncio.to_thread(files.automatic_before, where, cutoff):
             with contextlib.suppress(FileNotFoundError):
-                os.remove(os.path.join(folder, name))
+                os.remove(os.path.join(where, name))
                 deleted.append(name)
         if deleted:
             log.info("backup retention: deleted %d automatic backup(s) of %s older than %d days",
-                     len(deleted), folder, retention_days)
-            await activity.record_alone(
+                     len(deleted), where, retention_days)
+            await self._log(activity.record_alone(
                 self.db, SYSTEM, "delete", entity="backup",
                 summary=f"Suppression de {len(deleted)} sauvegarde(s) automatique(s) de plus de "
-                        f"{retention_days} jours dans {folder} : {', '.join(deleted)}",
-                changes={"deleted": deleted, "folder": folder})
+                        f"{retention_days} jours dans {where} : {', '.join(deleted)}",
+                changes={"deleted": deleted, "folder": where}))
         return deleted
 
-    # --- deleting ------------------------------------------------------------
+    # --- deleting --------------------------------------------------------------------------
 
     async def delete(self, actor: Actor, name: str) -> None:
-        path = self.path_of(name)
+        self.path_of(name)
         async with self.exclusive():
             try:
-                os.remove(path)
+                os.remove(self.path_of(name))
             except FileNotFoundError:
                 raise NotFound(f"Sauvegarde {name} introuvable.", code="backup_not_found") from None
-        await activity.record_alone(self.db, actor, "delete", entity="backup",
-                                    summary=f"Suppression de la sauvegarde {name}",
-                                    changes={"name": name})
-
-    # --- what supervision sees -------------------------------------------------------------
-
-    async def health(self, started: datetime.datetime) -> dict:
-        """{"status": ok | degraded | disabled, ...}: degraded when the last automatic backup
-        (or its copy) failed, or is older than 26 hours (or none after 26 hours of uptime)."""
-        if not self.config.auto_backup_enabled:
-            return {"status": "disabled", "detail": "Sauvegarde automatique désactivée."}
-        async with self.db.read() as session:
-            last = await activity.last_backup(session, trigger="auto")
-        now = clock.now()
-        if last is None:
-            if now - started > AUTO_BACKUP_MAX_AGE:
-                return {"status": "degraded", "last": None,
-                        "detail": "Aucune sauvegarde automatique depuis plus de 26 heures."}
-            return {"status": "ok", "last": None, "detail": "Pas encore de sauvegarde automatique."}
-        summary = {"at": last["at"], "ok": last["action"] == "backup",
-                   "name": last["changes"].get("name"), "summary": last["summary"]}
-        if last["action"] != "backup":
-            return {"status": "degraded", "last": summary,
-                    "detail": "La dernière sauvegarde automatique a échoué."}
-        if now - clock.parse_iso(last["at"]) > AUTO_BACKUP_MAX_AGE:
-            return {"status": "degraded", "last": summary,
-                    "detail": "La dernière sauvegarde automatique a plus de 26 heures."}
-        return {"status": "ok", "last": summary, "detail": "Sauvegarde automatique à jour."}
-
-
-def reason_of(exc: BaseException) -> str:
-    """What went wrong, in words an admin can act on."""
-    if isinstance(exc, OSError):
-        if exc.errno == errno.ENOSPC:
-            return "disque plein"
-        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-            return f"dossier non accessible en écriture ({exc.filename or ''})".replace(" ()", "")
-        if exc.errno in (errno.EEXIST, errno.ENOTDIR):
-            return f"{exc.filename or 'le dossier'} n'est pas un dossier"
-        return f"{exc.strerror or exc} ({exc.filename})" if exc.filename else str(exc.strerror or exc)
-    return str(exc) or type(exc).__name__
+        await self._log(activity.record_alone(self.db, actor, "delete", entity="backup",
+                                              summary=f"Suppression de la sauvegarde {name}",
+                                              changes={"name": name}))

@@ -8,7 +8,6 @@ the web layer's own objects live beside their class (`EVENT_BUS` in `event_bus`)
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import logging
 import time
@@ -18,7 +17,7 @@ from aiohttp import web
 
 from ..base.config import Config
 from ..base.db import Database
-from ..rules import backup_files, tokens
+from ..rules import tokens
 from ..rules.backups import Backups
 from ..rules.login import LoginLimiter
 from ..scheduler import Scheduler
@@ -64,7 +63,7 @@ async def signing_key_ctx(app: web.Application) -> AsyncIterator[None]:
 async def backups_ctx(app: web.Application) -> AsyncIterator[None]:
     """The backups of the open database; the temporary files a crash left are removed."""
     backups = Backups(app[DB], app[CONFIG])
-    removed = await asyncio.to_thread(backup_files.remove_stale_temps, backups.folder)
+    removed = await backups.tidy()
     if removed:
         log.warning("removed %d temporary file(s) an interrupted backup left in %s", removed,
                     backups.folder)

@@ -111,8 +111,8 @@ async def test_download_then_upload_brings_the_same_backup_back(client, admin, c
     imported = await response.json()
     assert response.status == 201, imported
     assert imported["name"] == original["name"]  # its own name, free again
-    assert (imported["description"], imported["trigger"], imported["counts"]) == \
-        ("à garder", "manuel", original["counts"])
+    assert (imported["description"], imported["trigger"], imported["original_trigger"],
+            imported["counts"]) == ("à garder", "importee", "manuel", original["counts"])
     assert imported["imported_at"]
     line = (await activity_lines(client))[0]
     assert (line["action"], line["entity"]) == ("create", "backup")

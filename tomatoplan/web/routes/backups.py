@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 from aiohttp import web
 
-from ...base.errors import BadRequest
+from ...base.errors import BadRequest, Conflict, ServiceUnavailable
 from ...base.fields import Text
 from ...base.permissions import Permission
 from ...base.schema import Query
-from ...rules import backup_files, restore
+from ...rules import backup_folder, restore
 from ..auth import current_auth
 from ..endpoint import endpoint
 from ..event_bus import EVENT_BUS
@@ -22,6 +23,8 @@ routes = web.RouteTableDef()
 TAG = "Administration : sauvegardes"
 NAME = r"{name}"
 UPLOAD_CHUNK = 256 * 1024
+# What must stay free on the backups' disk while an upload is stored.
+FREE_MARGIN = 64 * 1024 * 1024
 
 BACKUP_SCHEMA = {"type": "object", "properties": {
     "name": {"type": "string", "examples": ["backup_20240115_120000.db"]},
@@ -30,6 +33,8 @@ BACKUP_SCHEMA = {"type": "object", "properties": {
     "description": {"type": "string"},
     "trigger": {"type": ["string", "null"], "enum": ["manuel", "auto", "avant_restauration", "importee",
                                                      None]},
+    "original_trigger": {"type": ["string", "null"],
+                         "description": "Pour une sauvegarde importée : son origine sur l'autre serveur"},
     "created_by": {"type": ["string", "null"]},
     "integrity": {"type": ["string", "null"], "description": "Résultat de PRAGMA integrity_check"},
     "schema_version": {"type": ["integer", "null"]},
@@ -46,7 +51,7 @@ DESCRIPTION = Text("Description de la sauvegarde", max_length=500, default="",
 CREATE_QUERY = Query({"description": DESCRIPTION})
 UPLOAD_QUERY = Query({
     "name": Text("Nom à lui donner (par défaut le sien s'il est libre, sinon un nouveau)",
-                 max_length=40, pattern=backup_files.NAME_PATTERN.pattern),
+                 max_length=40, pattern=backup_folder.NAME_PATTERN.pattern),
     "description": Text("Description (par défaut celle qu'elle porte)", max_length=500),
 })
 NAME_NOTE = ("Le nom est de la forme backup_AAAAMMJJ_HHMMSS.db ; tout autre nom donne 400, un nom "
@@ -92,8 +97,9 @@ async def create_backup(request: web.Request) -> web.Response:
           description="Le corps est le fichier (curl --data-binary @backup_....db). Il est vérifié "
                       "avant d'être listé : base SQLite de TomatoPlan, intégrité, schéma pas plus "
                       "récent que celui du serveur (422 sinon). Taille maximale : "
-                      "TOMATOPLAN_MAX_BACKUP_SIZE (413 au-delà).",
-          errors=(409,),
+                      "TOMATOPLAN_MAX_BACKUP_SIZE (413 au-delà). Une importation à la fois (409) ; "
+                      "503 si le disque n'a pas la place.",
+          errors=(409, 503),
           responses={201: ("Sauvegarde importée", BACKUP_SCHEMA, "application/json")})
 async def upload_backup(request: web.Request) -> web.Response:
     query = UPLOAD_QUERY.validate(request.query)
@@ -101,25 +107,40 @@ async def upload_backup(request: web.Request) -> web.Response:
     limit = request.app[CONFIG].max_backup_size
     if request.content_length is not None and request.content_length > limit:
         raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
-    os.makedirs(backups.folder, exist_ok=True)
-    temp = backup_files.temp_path(backups.folder, "import")
-    try:
-        received = 0
-        with open(temp, "xb") as handle:
-            async for chunk in request.content.iter_chunked(UPLOAD_CHUNK):
-                received += len(chunk)
-                if received > limit:
-                    raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=received)
-                handle.write(chunk)
-        if received == 0:
-            raise BadRequest("Corps vide : envoyez le fichier de la sauvegarde.", code="body_missing")
-    except BaseException:
-        backup_files.remove_quietly(temp)
-        raise
-    imported = await restore.import_file(backups, current_auth(request).actor, temp,
-                                         name=query.get("name"), description=query.get("description"))
+    if backups.uploading.locked():
+        raise Conflict("Une importation est déjà en cours : réessayez dans un instant.",
+                       code="backup_busy")
+    async with backups.uploading:
+        os.makedirs(backups.folder, exist_ok=True)
+        _check_room(backups.folder, request.content_length or 0)
+        temp = backup_folder.temp_path(backups.folder, "import")
+        try:
+            received = 0
+            with open(temp, "xb") as handle:
+                async for chunk in request.content.iter_chunked(UPLOAD_CHUNK):
+                    received += len(chunk)
+                    if received > limit:
+                        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=received)
+                    handle.write(chunk)
+                    if received % (16 * 1024 * 1024) < len(chunk):  # now and then, not per chunk
+                        _check_room(backups.folder, 0)
+            if received == 0:
+                raise BadRequest("Corps vide : envoyez le fichier de la sauvegarde.", code="body_missing")
+        except BaseException:
+            backup_folder.remove_quietly(temp)
+            raise
+        imported = await restore.import_file(backups, current_auth(request).actor, temp,
+                                             name=query.get("name"),
+                                             description=query.get("description"))
     return json_response(imported, status=201,
                          headers={"Location": url(request, "backup", name=imported["name"])})
+
+
+def _check_room(folder: str, coming: int) -> None:
+    """503 when storing `coming` more bytes would leave the backups' disk almost full."""
+    if shutil.disk_usage(folder).free < coming + FREE_MARGIN:
+        raise ServiceUnavailable("Espace disque insuffisant pour recevoir cette sauvegarde.",
+                                 code="disk_full")
 
 
 @routes.post(r"/admin/backups/restore/" + NAME, name="backup_restore")

@@ -12,6 +12,7 @@ from aiohttp import web
 from ... import __version__
 from ...base import resources
 from ...base.permissions import PUBLIC
+from ...rules import backup_health
 from ..endpoint import endpoint
 from ..http import json_response
 from ..openapi import openapi_document
@@ -66,7 +67,7 @@ async def health(request: web.Request) -> web.Response:
         body["status"] = "error"
         body["database"] = {"status": "error", "detail": "La base de données ne répond pas."}
         return json_response(body, status=503, headers={"Cache-Control": "no-store"})
-    body["sauvegardes"] = await request.app[BACKUPS].health(wall_start)
+    body["sauvegardes"] = await backup_health.health(request.app[BACKUPS], wall_start)
     if body["sauvegardes"]["status"] == "degraded":
         body["status"] = "degraded"
     return json_response(body, headers={"Cache-Control": "no-store"})
