@@ -16,7 +16,7 @@ from .base.config import Config, ConfigError
 from .rules import activity, sessions, users
 from .rules.login import LoginLimiter
 from .scheduler import Scheduler
-from .web.auth import auth_middleware
+from .web.auth import auth_middleware, session_touches_ctx
 from .web.event_bus import EVENT_BUS, EventBus, close_streams, event_bus_ctx
 from .web.middlewares import error_middleware, security_headers_middleware
 from .web.routes import (
@@ -75,7 +75,7 @@ def create_app(config: Config) -> web.Application:
 
     # Opened in this order at start, closed in the reverse order at stop.
     app.cleanup_ctx.extend([database_ctx, signing_key_ctx, default_admin_ctx, backups_ctx,
-                            event_bus_ctx, scheduler_ctx])
+                            session_touches_ctx, event_bus_ctx, scheduler_ctx])
     app.on_shutdown.append(close_streams)
     for module in ROUTE_MODULES:
         app.add_routes(module.routes)

@@ -374,3 +374,34 @@ async def test_a_login_stamps_the_session_and_the_user_at_one_instant(client):
             "SELECT s.created_at, s.last_seen_at, u.last_login_at FROM sessions AS s "
             "JOIN users AS u ON u.id = s.user_id ORDER BY s.id DESC LIMIT 1")
     assert row["created_at"] == row["last_seen_at"] == row["last_login_at"]
+
+
+async def test_a_read_never_waits_for_the_writer_to_record_its_session_use(client):
+    """A restore holds the writer for a minute per million missions: reads go on meanwhile,
+    the session's use is recorded once the writer is free."""
+    import asyncio
+
+    api = await login(client, "ADMIN")
+    db = client.app[DB]
+    async with db.write() as tx:
+        await tx.execute("UPDATE sessions SET last_seen_at = '2000-01-01T00:00:00.000Z'")
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def long_write() -> None:
+        async with db.write():
+            holding.set()
+            await release.wait()
+
+    writer = asyncio.ensure_future(long_write())
+    await holding.wait()
+    response = await asyncio.wait_for(api.get("/missions"), 5)
+    assert response.status == 200
+    release.set()
+    await writer
+    for _ in range(500):
+        async with db.read() as session:
+            seen = await session.fetch_value("SELECT last_seen_at FROM sessions")
+        if seen > "2000-01-01T00:00:00.000Z":
+            break
+        await asyncio.sleep(0.01)
+    assert seen > "2000-01-01T00:00:00.000Z"

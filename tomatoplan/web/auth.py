@@ -7,9 +7,10 @@ request for the handler (`current_auth`). The login routes are in `routes.auth`.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
-from typing import Optional
+from typing import AsyncIterator, Optional
 
 from aiohttp import web
 
@@ -160,5 +161,44 @@ async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
 
     last_seen = clock.parse_iso(row["last_seen_at"])
     if (clock.now() - last_seen).total_seconds() > SESSION_TOUCH_SECONDS:
-        await sessions.touch(db, auth.session_id)
+        request.app[SESSION_TOUCHES].touch(db, auth.session_id)
     return await handler(request)
+
+
+class SessionTouches:
+    """Remembers that sessions were used, in the background: a read never waits for the
+    writer (a restore holds it for a minute per million missions). One pending write per
+    session at most; those still pending at shutdown are cancelled (rolled back: harmless)."""
+
+    def __init__(self) -> None:
+        self.pending: dict[int, asyncio.Task] = {}
+
+    def touch(self, db, session_id: int) -> None:
+        if session_id in self.pending:
+            return
+        task = asyncio.ensure_future(sessions.touch(db, session_id))
+        self.pending[session_id] = task
+        task.add_done_callback(lambda done: self._done(session_id, done))
+
+    def _done(self, session_id: int, task: asyncio.Task) -> None:
+        self.pending.pop(session_id, None)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("could not record the use of session %d: %s", session_id, task.exception())
+
+    async def close(self) -> None:
+        tasks = list(self.pending.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+SESSION_TOUCHES = web.AppKey("session_touches", SessionTouches)
+
+
+async def session_touches_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Record session use in the background while the server runs; stop before the database."""
+    touches = app[SESSION_TOUCHES] = SessionTouches()
+    try:
+        yield
+    finally:
+        await touches.close()
