@@ -48,7 +48,7 @@ async def test_an_interval_job_runs_at_start_then_every_interval(clock, schedule
     scheduler.every(900, "purge", job)
     scheduler.start()
     await clock.advance(0)
-    assert len(job.times) == 1
+    assert len(job.times) == 1 and scheduler.jobs[0].running is False
     await clock.advance(899)
     assert len(job.times) == 1
     await clock.advance(1)

@@ -62,6 +62,7 @@ class ScheduledJob:
     interval: Optional[float] = None
     at: Optional[tuple[int, int]] = None
     at_start: bool = False
+    running: bool = False
     runs: int = 0
     failures: int = 0
     last_error: Optional[str] = None
@@ -140,6 +141,7 @@ class Scheduler:
         """One run in a task of its own: a cancellation reaching this loop's task means the
         scheduler stops (the run is cancelled too), one ending the run is the job's failure."""
         job.runs += 1
+        job.running = True
         running = asyncio.ensure_future(job.run())
         try:
             await asyncio.wait({running})
@@ -147,6 +149,8 @@ class Scheduler:
             running.cancel()
             await asyncio.wait({running})
             raise
+        finally:
+            job.running = False
         if running.cancelled():
             error: Optional[BaseException] = asyncio.CancelledError("cancelled from inside the job")
         else:

@@ -4,6 +4,7 @@ retention of automatic backups only, the nightly run at its hour, the copy on a 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime
 import errno
@@ -89,7 +90,7 @@ async def test_a_backup_taken_while_ten_writers_run_is_a_committed_state(client,
         path = os.path.join(config.backup_dir, name)
         found = backup_files.validate(path, latest=client.app[DB].schema_version)
         assert found["integrity"] == "ok"
-        with sqlite3.connect(path) as conn:
+        with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
             missions = {row[0] for row in conn.execute("SELECT id FROM missions")}
             created = {row[0] for row in conn.execute(
                 "SELECT entity_id FROM activity_log WHERE entity = 'mission' AND action = 'create'")}
@@ -194,8 +195,8 @@ async def test_the_nightly_backup_runs_at_the_configured_hour(make_client, confi
     await fake.advance(59)
     assert backup_names(config.backup_dir) == []
     await fake.advance(1)
-    await eventually(lambda: backup_names(config.backup_dir), "backed up")
-    await eventually(lambda: job.runs == 1 and job.last_error is None, "done")
+    await eventually(lambda: job.runs == 1 and not job.running, "backed up")
+    assert job.last_error is None and len(backup_names(config.backup_dir)) == 1
     made = (await client.app[BACKUPS].list())[0]
     assert (made["trigger"], made["created_by"]) == ("auto", "SYSTEM")
     health = await (await client.get("/health")).json()
@@ -359,7 +360,7 @@ async def test_an_older_backup_is_migrated_and_a_newer_or_damaged_one_refused(cl
     newer = os.path.join(config.backup_dir, "backup_20990101_120000.db")
     made = await make_backup(admin)
     os.rename(os.path.join(config.backup_dir, made["name"]), newer)
-    with sqlite3.connect(newer) as conn:
+    with contextlib.closing(sqlite3.connect(newer, isolation_level=None)) as conn:
         conn.execute("PRAGMA user_version = 99")
     await problem(await admin.post("/admin/backups/restore/backup_20990101_120000.db"), 409,
                   "backup_newer_schema")
@@ -424,7 +425,8 @@ async def test_a_write_made_while_a_restore_prepares_is_kept_in_the_before_backu
     before = backup_files.validate(os.path.join(client.app[BACKUPS].folder, report["before"]),
                                    latest=client.app[DB].schema_version)
     assert before["counts"]["missions"] == 1  # the late mission can be got back from there
-    with sqlite3.connect(os.path.join(client.app[BACKUPS].folder, report["before"])) as conn:
+    before_path = os.path.join(client.app[BACKUPS].folder, report["before"])
+    with contextlib.closing(sqlite3.connect(before_path)) as conn:
         assert conn.execute("SELECT destination FROM missions WHERE id = ?",
                             (late["id"],)).fetchone() == ("Pendant la restauration",)
 
