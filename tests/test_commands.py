@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import subprocess
@@ -33,13 +34,13 @@ def test_backup_list_and_restore_from_the_command_line(tmp_path):
     assert listed.returncode == 0 and name in listed.stdout and "avant la mise à jour" in listed.stdout
 
     database = tmp_path / "data" / "tomatoplan.db"
-    with sqlite3.connect(database) as conn:
+    with contextlib.closing(sqlite3.connect(database, isolation_level=None)) as conn:
         conn.execute("INSERT INTO chauffeurs (nom, prenom, created_at, created_by, updated_at, "
                      "updated_by) VALUES ('APRES', 'Coup', 't', 'X', 't', 'X')")
     restored = run(tmp_path, "restore", name)
     assert restored.returncode == 0, restored.stderr
     assert f"Restauration de {name} faite" in restored.stdout
-    with sqlite3.connect(database) as conn:
+    with contextlib.closing(sqlite3.connect(database, isolation_level=None)) as conn:
         assert conn.execute("SELECT count(*) FROM chauffeurs").fetchone()[0] == 0
         line = conn.execute("SELECT action, username FROM activity_log ORDER BY id DESC LIMIT 1").fetchone()
     assert line[0] == "restore" and line[1].endswith("(ligne de commande)")

@@ -3,6 +3,7 @@ refused with nothing touched, bad inputs, download and upload."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 
@@ -157,14 +158,14 @@ async def test_an_upload_that_is_not_a_backup_is_refused_and_leaves_nothing(clie
 async def test_an_upload_of_another_database_or_a_newer_schema_is_refused(client, admin, config,
                                                                           tmp_path):
     other = tmp_path / "autre.db"
-    with sqlite3.connect(other) as conn:
+    with contextlib.closing(sqlite3.connect(other, isolation_level=None)) as conn:
         conn.execute("CREATE TABLE t (x)")
     response = await admin.post("/admin/backups/upload", data=other.read_bytes())
     assert [e["code"] for e in (await response.json())["errors"]] == ["not_a_backup"]
     newer = tmp_path / "newer.db"
     newer.write_bytes(await (await admin.get(
         f"/admin/backups/{(await made(admin))['name']}/download")).read())
-    with sqlite3.connect(newer) as conn:
+    with contextlib.closing(sqlite3.connect(newer, isolation_level=None)) as conn:
         conn.execute("PRAGMA user_version = 99")
     before = await state(client, config.backup_dir)
     response = await admin.post("/admin/backups/upload", data=newer.read_bytes())
