@@ -272,11 +272,17 @@ def prepare_restore(source: str, work: str, latest: int, cancelled: threading.Ev
 
 async def replace_planning(tx: WriteSession) -> None:
     """Replace every planning table by the attached backup's (see ATTACHED): children emptied
-    first, parents filled first. The live constraints hold the copy (sqlite3.IntegrityError)."""
-    for table in reversed(PLANNING_TABLES):
-        await tx.execute(getattr(Q, f"clear_{table}"))
-    for table in PLANNING_TABLES:
-        await tx.execute(getattr(Q, f"copy_{table}"))
+    first, parents filled first, with a large page cache for the time of the copy. The live
+    constraints hold the copy (sqlite3.IntegrityError)."""
+    await tx.execute(Q.large_cache)
+    try:
+        for table in reversed(PLANNING_TABLES):
+            await tx.execute(getattr(Q, f"clear_{table}"))
+        for table in PLANNING_TABLES:
+            await tx.execute(getattr(Q, f"copy_{table}"))
+    finally:
+        await tx.execute(Q.usual_cache)
+        await tx.execute(Q.release_memory)
 
 
 async def live_fingerprint(session) -> dict[str, dict]:
