@@ -83,7 +83,7 @@ async def test_delete_with_a_stale_if_match_is_412_and_keeps_the_mission(admin, 
 
 
 @pytest.mark.parametrize(("if_match", "status"), [
-    ('"1"', 200), ('W/"1"', 200), ("1", 200), ("*", 200), ('"2"', 412),
+    ('"1"', 200), ('W/"1"', 412), ("1", 200), ("*", 200), ('"2"', 412),
     ('"abc"', 400), ('"' + "9" * 30 + '"', 400),
 ])
 async def test_if_match_forms(admin, if_match, status):
@@ -145,3 +145,32 @@ async def test_two_planners_cannot_book_one_chauffeur_twice_at_the_same_time(adm
     assert sorted(answer.status for answer in answers) == [201, 409]
     missions = await (await admin.get("/missions/by-date/2024-01-15")).json()
     assert len(missions) == 1
+
+
+async def test_a_weak_tag_never_matches_in_if_match(admin, client):
+    await make_mission(admin)
+    before = await stored(client)
+    for method in ("put", "delete"):
+        refused = await getattr(admin, method)("/missions/1", json={"remarques": "x"},
+                                               headers={"If-Match": 'W/"1"'})
+        assert "faible" in (await problem(refused, 412, "weak_etag"))["detail"]
+    assert await stored(client) == before
+
+
+async def test_a_version_the_record_never_had_is_named_as_such(admin, client):
+    await make_mission(admin)
+    before = await stored(client)
+    refused = await admin.put("/missions/1", json={"remarques": "x"}, headers={"If-Match": '"999"'})
+    body = await problem(refused, 412, "unknown_version")
+    assert "999 n'a jamais existé" in body["detail"]
+    assert body["current"]["version"] == 1
+    assert await stored(client) == before
+    assert (await admin.put("/missions/1", json={"remarques": "x"},
+                            headers={"If-Match": "1"})).status == 200  # bare number: tolerated
+
+
+@pytest.mark.parametrize("value", ['"1', '1"', '"1", "2"', '""'])
+async def test_an_unreadable_if_match_is_a_400(admin, client, value):
+    await make_mission(admin)
+    await problem(await admin.put("/missions/1", json={"remarques": "x"},
+                                  headers={"If-Match": value}), 400, "bad_if_match")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
+import json
 import os
 import stat
 
@@ -61,6 +63,10 @@ async def test_login_with_a_domain_name_gives_a_token_for_the_user(client):
     ({"username": "jean dupont"}, "username"),
     ({"username": "ADMIN", "hostname": ["PC"]}, "hostname"),
     ({"username": "ADMIN", "password": "x"}, "password"),
+    ({"username": "ADMIN", "hostname": "PC-01\r\nFAUX: oui"}, "hostname"),
+    ({"username": "ADMIN", "hostname": "PC\u202e10-CP"}, "hostname"),
+    ({"username": "ADMIN", "hostname": "<b>PC</b>"}, "hostname"),
+    ({"username": "ADMIN", "hostname": "-PC"}, "hostname"),
 ])
 async def test_login_refuses_bad_bodies_with_422_naming_the_field(client, payload, field):
     response = await client.post("/auth/login", json=payload)
@@ -405,3 +411,50 @@ async def test_a_read_never_waits_for_the_writer_to_record_its_session_use(clien
             break
         await asyncio.sleep(0.01)
     assert seen > "2000-01-01T00:00:00.000Z"
+
+
+# --- odd bytes in what identifies the caller ---------------------------------------------
+
+async def raw_answer(client, request: bytes) -> tuple[int, bytes]:
+    """Send bytes aiohttp's client would refuse to send; the status and the body."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", client.server.port)
+    try:
+        writer.write(request)
+        answer = await asyncio.wait_for(reader.read(), 10)
+    finally:
+        writer.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+@pytest.mark.parametrize("header", [b"Authorization: Bearer a\xffb.c.d",
+                                    b"Authorization: Bearer " + b"a" * 3000 + b".b.c",
+                                    b"Cookie: tomatoplan_session=a\xff.b.c",
+                                    b"Cookie: tomatoplan_session=<script>"])
+async def test_a_token_with_odd_bytes_is_a_401_not_a_500(client, header):
+    status, body = await raw_answer(client, b"GET /missions HTTP/1.1\r\nHost: x\r\n" + header
+                                    + b"\r\nConnection: close\r\n\r\n")
+    assert status == 401
+    assert json.loads(body)["code"] == "invalid_token"
+
+
+async def test_a_user_agent_that_is_not_utf8_still_logs_in_and_is_stored_printable(client):
+    body = b'{"username": "ADMIN", "hostname": "PC-01"}'
+    status, answer = await raw_answer(
+        client, b"POST /auth/login HTTP/1.1\r\nHost: x\r\nUser-Agent: PTT \xff\xfe/2\r\n"
+                b"Content-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n"
+                b"\r\n%s" % (len(body), body))
+    assert status == 200
+    token = json.loads(answer)["access_token"]
+    sessions = await (await client.get("/admin/sessions",
+                                       headers={"Authorization": f"Bearer {token}"})).json()
+    assert [session["user_agent"] for session in sessions] == ["PTT ??/2"]
+
+
+async def test_a_hostname_with_a_line_break_leaves_no_session_and_no_line(client):
+    response = await client.post("/auth/login", json={"username": "ADMIN",
+                                                      "hostname": "PC\nADMIN a supprimé tout"})
+    assert response.status == 422
+    assert [line["action"] for line in await activity_lines(client)] == ["create"]
+    async with client.app[DB].read() as session:
+        assert await session.fetch_all("SELECT id FROM sessions") == []

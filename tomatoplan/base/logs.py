@@ -25,7 +25,7 @@ def setup_logging(level: str, log_dir: Optional[str], stderr: bool = True) -> No
         os.makedirs(log_dir, exist_ok=True)
         handlers.append(logging.handlers.RotatingFileHandler(
             os.path.join(log_dir, "server.log"), maxBytes=10 * 1024 * 1024, backupCount=5,
-            encoding="utf-8"))
+            encoding="utf-8", errors="backslashreplace"))
     if stderr:
         handlers.append(logging.StreamHandler())
     for handler in handlers:

@@ -24,6 +24,13 @@ from .activity import Actor
 ANONYMOUS = "(anonyme)"
 
 
+def printable(text: str, limit: int) -> str:
+    """A header as it may be stored and shown: printable characters only (bytes that were not
+    UTF-8 and control characters become "?"), at most `limit` of them."""
+    return "".join(char if char.isprintable() and not "\ud800" <= char <= "\udfff" else "?"
+                   for char in text[:limit])
+
+
 class LoginLimiter:
     """At most `max_failures` failed logins per client address in a sliding `window`."""
 
@@ -132,7 +139,7 @@ async def log_in(db: Database, config: Config, key: bytes, limiter: LoginLimiter
                 {"username": username, "role": config.auto_register_role})
         session_id = await sessions.open_session(
             tx, user_id=user["id"], jti=jti, hostname=hostname, address=address,
-            user_agent=user_agent[:200], now=now, expires_at=clock.iso(expires))
+            user_agent=printable(user_agent, 200), now=now, expires_at=clock.iso(expires))
         await users.touch_last_login(tx, user["id"], now)
         await activity.record(tx, Actor(username, hostname, address, user["id"]), "login",
                               entity="session", entity_id=session_id,

@@ -65,8 +65,14 @@ def merged(current: dict, changes: Mapping[str, Any]) -> Optional[dict]:
     return {**current, **changes}
 
 
-def stale(current: dict) -> PreconditionFailed:
-    """412 carrying the record as it is now, so the client can merge and retry."""
+def stale(current: dict, expected: int) -> PreconditionFailed:
+    """412 carrying the record as it is now, so the client can merge and retry. A version
+    the record never had is a client's mistake, not a colleague's change: it says so."""
+    if expected > current["version"]:
+        return PreconditionFailed(
+            f"La version {expected} n'a jamais existé (version actuelle {current['version']}) : "
+            "renvoyez dans If-Match l'ETag reçu au GET.",
+            code="unknown_version", current=current)
     return PreconditionFailed(
         f"Cet enregistrement a été modifié entre-temps (version actuelle {current['version']}) : "
         "rechargez-le avant de le modifier.",
@@ -99,7 +105,7 @@ class Records:
         another version."""
         record = await self.load(session, *key)
         if expected is not None and expected != record["version"]:
-            raise stale(shown(record))
+            raise stale(shown(record), expected)
         return record
 
     async def create(self, tx, actor: Actor, values: dict, *, summary: Summary,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import re
 from typing import AsyncIterator, Optional
 
 from aiohttp import web
@@ -31,6 +32,9 @@ REQUEST_AUTH = "tomatoplan.auth"
 COOKIE_NAME = "tomatoplan_session"
 SESSION_TOUCH_SECONDS = 60
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# A JWT: three base64url parts. Ours are about 250 characters.
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+MAX_TOKEN_LENGTH = 2048
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,15 +105,23 @@ async def require(request: web.Request, permission: Permission, what: str, code:
 
 
 def _token_of(request: web.Request) -> tuple[Optional[str], bool]:
+    """The token of the request and whether it came in the cookie. Whatever is not shaped
+    like one of our tokens is refused here, before it reaches the JWT library (which fails on
+    bytes that are not ASCII)."""
     header = request.headers.get("Authorization", "")
     if header:
         scheme, _, value = header.partition(" ")
         if scheme.lower() != "bearer" or not value.strip():
             raise Unauthorized("En-tête Authorization attendu : « Bearer <jeton> ».",
                                code="invalid_token")
-        return value.strip(), False
-    cookie = request.cookies.get(COOKIE_NAME)
-    return (cookie, True) if cookie else (None, False)
+        token, via_cookie = value.strip(), False
+    else:
+        token, via_cookie = request.cookies.get(COOKIE_NAME), True
+        if not token:
+            return None, False
+    if len(token) > MAX_TOKEN_LENGTH or not TOKEN_SHAPE.fullmatch(token):
+        raise Unauthorized("Jeton invalide : reconnectez-vous.", code="invalid_token")
+    return token, via_cookie
 
 
 def _same_origin(request: web.Request) -> bool:

@@ -12,7 +12,7 @@ from typing import Any, Optional
 
 from aiohttp import web
 
-from ..base.errors import BadRequest, NotFound, ValidationFailed, invalid
+from ..base.errors import BadRequest, NotFound, PreconditionFailed, ValidationFailed, invalid
 from ..base.fields import MAX_ID, FieldError, parse_date
 from ..base.permissions import Permission
 from ..base.schema import Schema
@@ -91,18 +91,19 @@ def path_date(request: web.Request, name: str = "date") -> datetime.date:
 
 
 def if_match_version(request: web.Request) -> Optional[int]:
-    """The version named by If-Match, None when absent or `*`; 400 when unreadable."""
+    """The version named by If-Match, None when absent or `*`; 400 when unreadable, 412 for
+    a weak tag (RFC 9110: a weak tag never matches in If-Match)."""
     header = request.headers.get("If-Match")
     if header is None or header.strip() == "*":
         return None
     value = header.strip()
     if value.startswith("W/"):
-        value = value[2:]
-    value = value.strip('"')
-    if not re.fullmatch(r"[0-9]{1,18}", value):
+        raise PreconditionFailed("Un ETag faible (W/…) ne vaut pas pour If-Match : renvoyez "
+                                 "l'ETag tel que reçu au GET, ex. \"3\".", code="weak_etag")
+    if not re.fullmatch(r'"[0-9]{1,18}"|[0-9]{1,18}', value):
         raise BadRequest('En-tête If-Match invalide : attendu l\'ETag reçu au GET, ex. "3".',
                          code="bad_if_match")
-    return int(value)
+    return int(value.strip('"'))
 
 
 # --- what the server answers ---------------------------------------------------------------

@@ -18,6 +18,7 @@ from ..base.errors import ApiError
 log = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+CLIENT_CLOSED = 499
 
 
 def problem_response(status: int, code: str, title: str, detail: str,
@@ -66,10 +67,23 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
         if exc.status < 400:
             raise
         return _from_http_exception(exc)
+    except ConnectionError as exc:
+        if request.transport is not None and not request.transport.is_closing():
+            log.exception("unhandled error on %s %s", request.method, request.path)
+            return _internal_error()
+        # The client went away mid-request (a closed upload, a killed PTT): nothing to answer,
+        # nothing broken. 499 is what nginx logs for it.
+        log.info("client %s left during %s %s (%s)", request.remote, request.method,
+                 request.path, exc)
+        return web.Response(status=CLIENT_CLOSED, reason="Client Closed Request")
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return problem_response(500, "internal_error", "Erreur interne",
-                                "Erreur interne du serveur. L'incident est consigné dans le journal.")
+        return _internal_error()
+
+
+def _internal_error() -> web.Response:
+    return problem_response(500, "internal_error", "Erreur interne",
+                            "Erreur interne du serveur. L'incident est consigné dans le journal.")
 
 
 @web.middleware

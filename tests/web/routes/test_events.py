@@ -75,6 +75,10 @@ async def test_bad_parameters_are_422(client, admin):
     assert response.status == 422
     response = await admin.get("/events", params={"colour": "red"})
     assert response.status == 422
+    for too_big in ("9223372036854775808", "99999999999999999999"):
+        response = await admin.get("/events", params={"last_event_id": too_big})
+        assert response.status == 422
+        assert (await response.json())["errors"][0]["field"] == "last_event_id"
 
 
 async def test_no_token_is_401(client):

@@ -20,7 +20,11 @@ TAG = "Authentification"
 LOGIN_BODY = Schema("Login", {
     "username": Text("Identifiant Windows : JEAN.DUPONT, CORP\\jean.dupont ou jean.dupont@corp.local",
                      required=True, max_length=256, example="JEAN.DUPONT"),
-    "hostname": Text("Nom du poste client", max_length=253, default="", example="PC-BUREAU-01"),
+    # What Windows allows in a computer name (NetBIOS or DNS form): nothing that could break
+    # a log line or a page that shows it.
+    "hostname": Text("Nom du poste client (lettres, chiffres, « - », « _ » et « . »)",
+                     max_length=253, default="", pattern=r"(?:[A-Za-z0-9][A-Za-z0-9._-]*)?",
+                     example="PC-BUREAU-01"),
     "session_cookie": Boolean("Pose aussi le jeton dans un cookie HttpOnly (pages d'administration)",
                               default=False),
 })

@@ -16,7 +16,7 @@ from typing import AsyncIterator, Optional
 from aiohttp import web
 
 from ...base.errors import ValidationFailed, invalid
-from ...base.fields import Integer, Text
+from ...base.fields import MAX_ID, Integer, Text
 from ...base.permissions import Permission
 from ...base.schema import Query
 from ...rules import activity, sessions
@@ -34,7 +34,7 @@ EVENTS_QUERY = Query({
     "topics": Text(f"Sujets voulus, séparés par des virgules, parmi : {', '.join(TOPICS)} "
                    "(tous par défaut)", max_length=200),
     "last_event_id": Integer("Reprendre après cet événement (comme l'en-tête Last-Event-ID)",
-                             minimum=0),
+                             minimum=0, maximum=MAX_ID),
 })
 
 
