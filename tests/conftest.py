@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.api import TEST_SECRET, Api, create_user, login
+from tests.helpers.server import ServedLikeProduction
 from tests.helpers.zipapp import build
 from tomatoplan.app import create_app
 from tomatoplan.base.config import Config
@@ -44,7 +45,8 @@ def make_client(aiohttp_client, config):
     """Start the app with some settings changed: `await make_client(max_body_size=2048)`."""
 
     async def start(app_factory=create_app, **changes):
-        return await aiohttp_client(app_factory(dataclasses.replace(config, **changes)))
+        app = app_factory(dataclasses.replace(config, **changes))
+        return await aiohttp_client(ServedLikeProduction(app, host="127.0.0.1"))
 
     return start
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 
+import pytest
+
 from aiohttp import web
 
+from tests.helpers.waiting import eventually
 from tomatoplan import __version__
 from tomatoplan.app import create_app
 from tomatoplan.base.permissions import PUBLIC
@@ -155,3 +159,18 @@ async def test_security_headers_on_every_answer(client):
     response = await client.get("/health")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.parametrize("path", ["/missions", "/admin/backups/upload"])
+async def test_a_client_leaving_mid_body_is_one_quiet_line_not_a_traceback(client, admin, caplog,
+                                                                            path):
+    caplog.set_level(logging.INFO)
+    reader, writer = await asyncio.open_connection("127.0.0.1", client.server.port)
+    writer.write(f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {admin.token}\r\n"
+                 f"Content-Length: 100000\r\n\r\n".encode() + b"x" * 1000)
+    await writer.drain()
+    writer.close()
+    left = await eventually(lambda: [r for r in caplog.records if "left during" in r.getMessage()])
+    assert left[0].levelno == logging.INFO and left[0].exc_info is None
+    assert f"POST {path}" in left[0].getMessage()
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
