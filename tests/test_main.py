@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import sqlite3
+import stat
 import subprocess
 import sys
 import threading
@@ -76,3 +77,54 @@ def test_sigterm_lets_the_request_in_flight_finish_and_exits_0(tmp_path):
     assert not wal.exists() or wal.stat().st_size == 0
     log_text = (tmp_path / "logs" / "server.log").read_text("utf-8")
     assert "database closed" in log_text
+
+
+def _start(tmp_path, port: int, **settings: str) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOMATOPLAN_")}
+    env.update(TOMATOPLAN_PORT=str(port), TOMATOPLAN_HOST="127.0.0.1", PYTHONPATH=str(ROOT),
+               **{f"TOMATOPLAN_{name}": value for name, value in settings.items()})
+    return subprocess.Popen([sys.executable, "-m", "tomatoplan"], cwd=tmp_path, env=env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+
+
+def test_a_port_already_taken_is_one_french_line_and_exit_1(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        process = _start(tmp_path, taken.getsockname()[1])
+        _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1
+    errors = [line for line in stderr.decode().splitlines() if " ERROR " in line]
+    assert len(errors) == 1, stderr.decode()
+    assert "port déjà utilisé (un autre TomatoPlan tourne-t-il ? voir TOMATOPLAN_PORT)" in errors[0]
+    assert "Traceback" not in stderr.decode()
+
+
+def _start_and_stop(tmp_path) -> str:
+    """Start the server, stop it once it answers; what it wrote on stderr."""
+    port = _free_port()
+    process = _start(tmp_path, port)
+    try:
+        _wait_ready(port, process)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    return stderr.decode()
+
+
+def test_files_holding_the_data_are_for_the_server_account_only(tmp_path):
+    _start_and_stop(tmp_path)
+    assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "data" / "tomatoplan.db").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "logs" / "server.log").stat().st_mode) == 0o600
+
+
+def test_a_dot_env_holding_the_key_readable_by_others_is_warned_about(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("TOMATOPLAN_SECRET_KEY=" + "k" * 40 + "\n", "utf-8")
+    env_file.chmod(0o644)
+    stderr = _start_and_stop(tmp_path)
+    warning = [line for line in stderr.splitlines() if "WARNING" in line and ".env" in line]
+    assert warning and "chmod 600" in warning[0], stderr
+    env_file.chmod(0o600)

@@ -29,6 +29,7 @@ from tests.helpers.zipapp import (
     stop_server,
     wait_for_health,
 )
+from tomatoplan.base.config import SETTINGS
 
 pytestmark = pytest.mark.zipapp
 
@@ -190,9 +191,19 @@ def test_version_and_help(pyz, tmp_path):
     result = run_python(sys.executable, "-I", str(pyz), "--version", cwd=tmp_path)
     assert result.returncode == 0, result.stderr.decode()
     assert tomatoplan.__version__ in result.stdout.decode()
-    result = run_python(sys.executable, "-I", str(pyz), "--help", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr.decode()
-    assert "usage" in result.stdout.decode().lower()
+    for command in ("--help", "help"):
+        result = run_python(sys.executable, "-I", str(pyz), command, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr.decode()
+        text = result.stdout.decode()
+        assert text.startswith("usage : tomatoplan.pyz")
+        # French throughout, and every configuration variable with its default.
+        assert "optional arguments" not in text and "show this help" not in text
+        for setting in SETTINGS:
+            assert re.search(rf"TOMATOPLAN_{setting.name} +\S", text), setting.name
+        assert "codes de sortie : 0 arrêt normal ; 1 erreur" in text
+    result = run_python(sys.executable, "-I", str(pyz), "aide", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "erreur : commande inconnue : aide (possibles : serve, help," in result.stderr.decode()
     assert list(tmp_path.iterdir()) == []  # neither command creates data/ or logs/
 
 

@@ -17,6 +17,7 @@ from .rules import activity, sessions, users
 from .rules.login import LoginLimiter
 from .scheduler import Scheduler
 from .web.auth import auth_middleware, session_touches_ctx
+from .web.connections import connection_middleware
 from .web.event_bus import EVENT_BUS, EventBus, close_streams, event_bus_ctx
 from .web.middlewares import error_middleware, security_headers_middleware
 from .web.routes import (
@@ -65,7 +66,8 @@ def create_app(config: Config) -> web.Application:
     """Build the aiohttp application for this configuration (database opened on startup)."""
     app = web.Application(
         client_max_size=config.max_body_size,
-        middlewares=[security_headers_middleware, error_middleware, auth_middleware],
+        middlewares=[connection_middleware, security_headers_middleware, error_middleware,
+                     auth_middleware],
     )
     app[CONFIG] = config
     app[STARTED] = started_now()

@@ -7,7 +7,6 @@ import logging
 import re
 
 import pytest
-
 from aiohttp import web
 
 from tests.helpers.waiting import eventually
@@ -165,7 +164,7 @@ async def test_security_headers_on_every_answer(client):
 async def test_a_client_leaving_mid_body_is_one_quiet_line_not_a_traceback(client, admin, caplog,
                                                                             path):
     caplog.set_level(logging.INFO)
-    reader, writer = await asyncio.open_connection("127.0.0.1", client.server.port)
+    _reader, writer = await asyncio.open_connection("127.0.0.1", client.server.port)
     writer.write(f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {admin.token}\r\n"
                  f"Content-Length: 100000\r\n\r\n".encode() + b"x" * 1000)
     await writer.drain()

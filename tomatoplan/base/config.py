@@ -7,19 +7,22 @@ Every value is checked at start so that a typo stops the server with one clear l
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import os
 from typing import Mapping, Optional
 
+from .envfile import (
+    PREFIX,
+    ConfigError,
+    parse_bool,
+    parse_float,
+    parse_int,
+    parse_networks,
+    read_env_file,
+)
 from .permissions import ROLES
 
-PREFIX = "TOMATOPLAN_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
-
-
-class ConfigError(ValueError):
-    """A configuration value cannot be used; the message names the variable."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +64,17 @@ SETTINGS = (
     Setting("SQLITE_SYNCHRONOUS", "FULL",
             "PRAGMA synchronous (FULL: une écriture confirmée survit à une coupure)"),
     Setting("MAX_BODY_SIZE", "1048576", "Taille maximale d'un corps de requête (octets)"),
+    Setting("MAX_CONNECTIONS", "1000",
+            "Connexions ouvertes à la fois ; au-delà, la plus ancienne connexion inactive est "
+            "fermée, ou la nouvelle refusée (503) si toutes travaillent"),
+    Setting("HEADER_TIMEOUT", "15",
+            "Délai pour recevoir les en-têtes d'une requête, et la première requête d'une "
+            "nouvelle connexion (secondes)"),
+    Setting("BODY_TIMEOUT", "60",
+            "Délai pour recevoir le corps JSON d'une requête, et pause maximale pendant l'envoi "
+            "d'une sauvegarde (secondes ; 408 au-delà)"),
+    Setting("KEEPALIVE_TIMEOUT", "75",
+            "Fermeture d'une connexion restée inactive entre deux requêtes (secondes)"),
 )
 
 
@@ -88,85 +102,15 @@ class Config:
     activity_retention_days: int = 0
     sqlite_synchronous: str = "FULL"
     max_body_size: int = 1024 * 1024
+    max_connections: int = 1000
+    header_timeout: float = 15.0
+    body_timeout: float = 60.0
+    keepalive_timeout: float = 75.0
 
     @property
     def data_dir(self) -> str:
         """Folder holding the database (and the generated secret key)."""
         return os.path.dirname(os.path.abspath(self.database_path))
-
-
-def read_env_file(path: str) -> dict[str, str]:
-    """Parse a `.env` file: KEY=value lines, `#` comments, optional quotes, `export ` allowed."""
-    values: dict[str, str] = {}
-    try:
-        with open(path, encoding="utf-8") as handle:
-            lines = handle.read().splitlines()
-    except FileNotFoundError:
-        return values
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: lecture impossible ({exc})") from None
-    for number, raw in enumerate(lines, start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("export "):
-            line = line[len("export "):].lstrip()
-        key, sep, value = line.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise ConfigError(f"{path}, ligne {number}: attendu NOM=valeur")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        elif " #" in value:
-            value = value.split(" #", 1)[0].rstrip()
-        values[key] = value
-    return values
-
-
-def _parse_bool(name: str, raw: str) -> bool:
-    lowered = raw.strip().lower()
-    if lowered in ("1", "true", "yes", "on", "oui"):
-        return True
-    if lowered in ("0", "false", "no", "off", "non", ""):
-        return False
-    raise ConfigError(f"{PREFIX}{name}={raw!r}: attendu true ou false")
-
-
-def _parse_int(name: str, raw: str, low: int, high: Optional[int] = None) -> int:
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        raise ConfigError(f"{PREFIX}{name}={raw!r}: attendu un nombre entier") from None
-    if value < low or (high is not None and value > high):
-        bounds = f"entre {low} et {high}" if high is not None else f"au moins {low}"
-        raise ConfigError(f"{PREFIX}{name}={raw!r}: attendu un entier {bounds}")
-    return value
-
-
-def _parse_float(name: str, raw: str, low: float, high: float) -> float:
-    try:
-        value = float(raw.strip())
-    except ValueError:
-        raise ConfigError(f"{PREFIX}{name}={raw!r}: attendu un nombre") from None
-    if not low < value <= high:
-        raise ConfigError(f"{PREFIX}{name}={raw!r}: attendu un nombre entre {low} et {high}")
-    return value
-
-
-def _parse_networks(raw: str) -> tuple:
-    networks = []
-    for item in raw.replace(";", ",").split(","):
-        item = item.strip()
-        if not item:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(item, strict=False))
-        except ValueError:
-            raise ConfigError(
-                f"{PREFIX}ALLOWED_NETWORKS: {item!r} n'est pas un réseau CIDR (ex. 192.168.1.0/24)"
-            ) from None
-    return tuple(networks)
 
 
 def _check_writable_dir(name: str, path: str) -> None:
@@ -213,27 +157,31 @@ def load_config(environ: Optional[Mapping[str, str]] = None, env_file: str = ".e
         raise ConfigError(f"{PREFIX}DATABASE_PATH: chemin vide")
     config = Config(
         host=host,
-        port=_parse_int("PORT", raw["PORT"], 1, 65535),
+        port=parse_int("PORT", raw["PORT"], 1, 65535),
         database_path=database_path,
         default_admin_username=raw["DEFAULT_ADMIN_USERNAME"].strip(),
         log_level=log_level,
         log_dir=raw["LOG_DIR"].strip() or None,
-        auto_backup_enabled=_parse_bool("AUTO_BACKUP_ENABLED", raw["AUTO_BACKUP_ENABLED"]),
-        auto_backup_hour=_parse_int("AUTO_BACKUP_HOUR", raw["AUTO_BACKUP_HOUR"], 0, 23),
-        backup_retention_days=_parse_int("BACKUP_RETENTION_DAYS", raw["BACKUP_RETENTION_DAYS"], 1),
+        auto_backup_enabled=parse_bool("AUTO_BACKUP_ENABLED", raw["AUTO_BACKUP_ENABLED"]),
+        auto_backup_hour=parse_int("AUTO_BACKUP_HOUR", raw["AUTO_BACKUP_HOUR"], 0, 23),
+        backup_retention_days=parse_int("BACKUP_RETENTION_DAYS", raw["BACKUP_RETENTION_DAYS"], 1),
         backup_dir=raw["BACKUP_DIR"].strip() or os.path.join(
             os.path.dirname(database_path) or ".", "backups"),
         backup_copy_dir=raw["BACKUP_COPY_DIR"].strip(),
-        backup_copy_retention_days=_parse_int("BACKUP_COPY_RETENTION_DAYS",
+        backup_copy_retention_days=parse_int("BACKUP_COPY_RETENTION_DAYS",
                                               raw["BACKUP_COPY_RETENTION_DAYS"], 1),
-        max_backup_size=_parse_int("MAX_BACKUP_SIZE", raw["MAX_BACKUP_SIZE"], 1024 * 1024),
+        max_backup_size=parse_int("MAX_BACKUP_SIZE", raw["MAX_BACKUP_SIZE"], 1024 * 1024),
         secret_key=secret_key,
-        token_ttl_hours=_parse_float("TOKEN_TTL_HOURS", raw["TOKEN_TTL_HOURS"], 0, 24 * 31),
-        allowed_networks=_parse_networks(raw["ALLOWED_NETWORKS"]),
+        token_ttl_hours=parse_float("TOKEN_TTL_HOURS", raw["TOKEN_TTL_HOURS"], 0, 24 * 31),
+        allowed_networks=parse_networks(raw["ALLOWED_NETWORKS"]),
         auto_register_role=auto_register_role,
-        activity_retention_days=_parse_int("ACTIVITY_RETENTION_DAYS", raw["ACTIVITY_RETENTION_DAYS"], 0),
+        activity_retention_days=parse_int("ACTIVITY_RETENTION_DAYS", raw["ACTIVITY_RETENTION_DAYS"], 0),
         sqlite_synchronous=synchronous,
-        max_body_size=_parse_int("MAX_BODY_SIZE", raw["MAX_BODY_SIZE"], 1024),
+        max_body_size=parse_int("MAX_BODY_SIZE", raw["MAX_BODY_SIZE"], 1024),
+        max_connections=parse_int("MAX_CONNECTIONS", raw["MAX_CONNECTIONS"], 8, 1_000_000),
+        header_timeout=parse_float("HEADER_TIMEOUT", raw["HEADER_TIMEOUT"], 0, 3600),
+        body_timeout=parse_float("BODY_TIMEOUT", raw["BODY_TIMEOUT"], 0, 3600),
+        keepalive_timeout=parse_float("KEEPALIVE_TIMEOUT", raw["KEEPALIVE_TIMEOUT"], 0, 3600),
     )
     return config
 

@@ -47,6 +47,10 @@ class Conflict(ApiError):
     status, code, title = 409, "conflict", "Conflit"
 
 
+class RequestTimeout(ApiError):
+    status, code, title = 408, "request_timeout", "Requête trop lente"
+
+
 class PreconditionFailed(ApiError):
     status, code, title = 412, "precondition_failed", "Version périmée"
 
@@ -72,6 +76,10 @@ class TooManyRequests(ApiError):
 
 class ServiceUnavailable(ApiError):
     status, code, title = 503, "unavailable", "Service indisponible"
+
+
+class InsufficientStorage(ApiError):
+    status, code, title = 507, "disk_full", "Espace disque insuffisant"
 
 
 def invalid(field: str, code: str, detail: str) -> dict:

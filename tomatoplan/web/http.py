@@ -5,6 +5,7 @@ their total).
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import json
 import re
@@ -12,11 +13,20 @@ from typing import Any, Optional
 
 from aiohttp import web
 
-from ..base.errors import BadRequest, NotFound, PreconditionFailed, ValidationFailed, invalid
+from ..base.errors import (
+    BadRequest,
+    NotFound,
+    PreconditionFailed,
+    RequestTimeout,
+    ValidationFailed,
+    invalid,
+)
 from ..base.fields import MAX_ID, FieldError, parse_date
 from ..base.permissions import Permission
 from ..base.schema import Schema
 from .auth import current_auth
+from .connections import reading_body
+from .state import CONFIG
 
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
@@ -27,13 +37,30 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} n'est pas une valeur JSON permise")
 
 
+async def read_within(request: web.Request, seconds: float) -> bytes:
+    """The whole body, or 408 when it has not all come within `seconds` (a client that stops
+    sending mid-body would otherwise hold its handler, and the connection, forever)."""
+    try:
+        with reading_body(request):
+            return await asyncio.wait_for(request.read(), seconds)
+    except asyncio.TimeoutError:
+        raise body_too_slow(seconds) from None
+
+
+def body_too_slow(seconds: float) -> RequestTimeout:
+    """408 for a body that stopped coming; the connection is closed after the answer."""
+    return RequestTimeout(f"Corps de la requête reçu trop lentement (plus de {seconds:g} s) : "
+                          "requête abandonnée.", code="body_timeout",
+                          headers={"Connection": "close"})
+
+
 async def read_json(request: web.Request) -> Any:
     """The request's JSON body; 400 when it is missing or not JSON, 413 when too large.
 
     The Content-Type is not checked: `curl -d` sends form encoding by default, and refusing
     it would only confuse a sysadmin; the body itself must be JSON.
     """
-    raw = await request.read()
+    raw = await read_within(request, request.app[CONFIG].body_timeout)
     if not raw.strip():
         raise BadRequest("Corps de requête JSON attendu.", code="body_missing")
     try:

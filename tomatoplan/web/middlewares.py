@@ -61,8 +61,11 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except ApiError as exc:
-        return problem_response(exc.status, exc.code, exc.title, exc.detail, headers=exc.headers,
-                                **exc.extra)
+        response = problem_response(exc.status, exc.code, exc.title, exc.detail,
+                                    headers=exc.headers, **exc.extra)
+        if exc.headers.get("Connection") == "close":
+            response.force_close()
+        return response
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 
@@ -13,9 +14,10 @@ from ...base.permissions import Permission
 from ...base.schema import Query
 from ...rules import backup_folder, restore
 from ..auth import current_auth
+from ..connections import reading_body
 from ..endpoint import endpoint
 from ..event_bus import EVENT_BUS
-from ..http import json_response, list_response, url
+from ..http import body_too_slow, json_response, list_response, url
 from ..openapi import array_of
 from ..state import BACKUPS, CONFIG
 
@@ -116,8 +118,17 @@ async def upload_backup(request: web.Request) -> web.Response:
         temp = backup_folder.temp_path(backups.folder, "import")
         try:
             received = 0
+            pause = request.app[CONFIG].body_timeout
             with open(temp, "xb") as handle:
-                async for chunk in request.content.iter_chunked(UPLOAD_CHUNK):
+                while True:
+                    try:
+                        with reading_body(request):
+                            chunk = await asyncio.wait_for(request.content.read(UPLOAD_CHUNK),
+                                                           pause)
+                    except asyncio.TimeoutError:
+                        raise body_too_slow(pause) from None
+                    if not chunk:
+                        break
                     received += len(chunk)
                     if received > limit:
                         raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=received)

@@ -1,0 +1,50 @@
+"""The server as `serve` runs it: what it says about itself, what it logs for malformed
+requests, and the file descriptors it counts on."""
+
+from __future__ import annotations
+
+import logging
+
+from tests.helpers.live import served
+from tomatoplan.web import serving
+
+
+async def test_answers_name_the_product_only(config):
+    async with served(config) as live:
+        for request in (b"GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+                        b"GET /nowhere HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+                        b"GET /health HTTP/1.1\r\nHost: t\r\nBad\x01Header: x\r\n\r\n"):
+            head = (await live.request(request)).partition(b"\r\n\r\n")[0].decode()
+            assert "Server: TomatoPlan" in head.split("\r\n"), head
+            assert "aiohttp" not in head and "Python" not in head
+
+
+async def test_malformed_requests_are_one_line_per_kind_and_minute_without_traceback(config,
+                                                                                     caplog):
+    caplog.set_level(logging.DEBUG)
+    async with served(config) as live:
+        for _ in range(50):
+            answer = await live.request(b"GET /health HTTP/1.1\r\nHost: t\r\nBad\x01: x\r\n\r\n")
+            assert answer.split(b" ", 2)[1] == b"400"
+        lines = [record for record in caplog.records if record.name == "aiohttp.server"]
+    assert len(lines) == 1
+    assert lines[0].levelno == logging.WARNING and lines[0].exc_info is None
+    message = lines[0].getMessage()
+    assert message.startswith("malformed request from 127.0.0.1 answered 400: Invalid header")
+    assert "\n" not in message
+
+
+def test_the_open_files_limit_is_raised_and_the_connection_limit_fits_in_it(monkeypatch, caplog):
+    import resource
+
+    limits = {"now": (1024, 4096)}
+    monkeypatch.setattr(resource, "getrlimit", lambda which: limits["now"])
+    monkeypatch.setattr(resource, "setrlimit", lambda which, value: limits.update(now=value))
+    assert serving.descriptor_budget(1000) == 1000
+    assert limits["now"] == (4096, 4096)
+
+    limits["now"] = (1024, 1024)  # cannot be raised: the limit is lowered, and said
+    with caplog.at_level(logging.WARNING):
+        assert serving.descriptor_budget(1000) == 1024 - serving.RESERVED_FDS
+    assert "TOMATOPLAN_MAX_CONNECTIONS=1000 lowered to 960" in caplog.text
+    assert "LimitNOFILE" in caplog.text
