@@ -72,7 +72,7 @@ def create_app(config: Config) -> web.Application:
     app[CONFIG] = config
     app[STARTED] = started_now()
     app[LOGIN_LIMITER] = LoginLimiter()
-    app[EVENT_BUS] = EventBus()
+    app[EVENT_BUS] = EventBus(write_timeout=config.event_stream_timeout)
     app[SCHEDULER] = background_jobs(app)
 
     # Opened in this order at start, closed in the reverse order at stop.

@@ -8,6 +8,8 @@ import contextlib
 import dataclasses
 from typing import AsyncIterator
 
+import aiohttp
+
 from tomatoplan.app import create_app
 from tomatoplan.base.config import Config
 from tomatoplan.web.serving import serve
@@ -17,6 +19,12 @@ from tomatoplan.web.serving import serve
 class Live:
     app: object
     port: int
+
+    async def token(self, username: str = "ADMIN") -> str:
+        """Log in as `username` (who must exist): the bearer token."""
+        async with aiohttp.ClientSession() as http, http.post(
+                f"http://127.0.0.1:{self.port}/auth/login", json={"username": username}) as answer:
+            return (await answer.json())["access_token"]
 
     async def connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         return await asyncio.open_connection("127.0.0.1", self.port)

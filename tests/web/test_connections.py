@@ -9,7 +9,6 @@ import dataclasses
 import json
 import logging
 
-import aiohttp
 import pytest
 
 from tests.helpers.live import served
@@ -17,12 +16,6 @@ from tests.helpers.waiting import eventually
 from tomatoplan.web.connections import CONNECTIONS
 
 HALF_LOGIN = b"POST /auth/login HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n{"
-
-
-async def token_of(port: int, username: str = "ADMIN") -> str:
-    async with aiohttp.ClientSession() as http, http.post(f"http://127.0.0.1:{port}/auth/login",
-                         json={"username": username}) as response:
-        return (await response.json())["access_token"]
 
 
 async def closed_by_server(reader: asyncio.StreamReader, timeout: float = 10.0) -> bytes:
@@ -40,7 +33,7 @@ def limited(config):
 async def test_half_open_sockets_beyond_the_limit_do_not_stop_health_or_a_planner(limited, caplog):
     caplog.set_level(logging.INFO)
     async with served(limited) as live:
-        token = await token_of(live.port)
+        token = await live.token()
         holders = []
         for _ in range(3 * limited.max_connections):
             reader, writer = await live.connect()
@@ -83,7 +76,7 @@ async def test_half_a_header_gets_a_408_then_the_connection_closes(limited, part
 
 async def test_a_body_that_stops_coming_gets_a_408_and_nothing_is_written(limited):
     async with served(limited) as live:
-        token = await token_of(live.port)
+        token = await live.token()
         answer = await live.request(
             f"POST /missions HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {token}\r\n"
             f"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n".encode()
@@ -96,7 +89,7 @@ async def test_a_body_that_stops_coming_gets_a_408_and_nothing_is_written(limite
 
 async def test_an_upload_that_pauses_too_long_gets_a_408_and_leaves_no_file(limited, tmp_path):
     async with served(limited) as live:
-        token = await token_of(live.port)
+        token = await live.token()
         answer = await live.request(
             f"POST /admin/backups/upload HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {token}\r\n"
             f"Content-Length: 1000000\r\n\r\n".encode() + b"x" * 1000, timeout=5)
@@ -117,7 +110,7 @@ async def test_an_idle_keep_alive_connection_is_closed_after_its_timeout(limited
 async def test_when_every_connection_is_busy_a_new_one_gets_a_503(limited):
     full = dataclasses.replace(limited, max_connections=8)
     async with served(full) as live:
-        token = await token_of(live.port)
+        token = await live.token()
         streams = []
         for _ in range(full.max_connections):
             reader, writer = await live.connect()

@@ -75,6 +75,8 @@ SETTINGS = (
             "d'une sauvegarde (secondes ; 408 au-delà)"),
     Setting("KEEPALIVE_TIMEOUT", "75",
             "Fermeture d'une connexion restée inactive entre deux requêtes (secondes)"),
+    Setting("EVENT_STREAM_TIMEOUT", "30",
+            "Un lecteur du flux /events qui ne lit plus depuis ce délai est déconnecté (secondes)"),
 )
 
 
@@ -106,6 +108,7 @@ class Config:
     header_timeout: float = 15.0
     body_timeout: float = 60.0
     keepalive_timeout: float = 75.0
+    event_stream_timeout: float = 30.0
 
     @property
     def data_dir(self) -> str:
@@ -182,6 +185,8 @@ def load_config(environ: Optional[Mapping[str, str]] = None, env_file: str = ".e
         header_timeout=parse_float("HEADER_TIMEOUT", raw["HEADER_TIMEOUT"], 0, 3600),
         body_timeout=parse_float("BODY_TIMEOUT", raw["BODY_TIMEOUT"], 0, 3600),
         keepalive_timeout=parse_float("KEEPALIVE_TIMEOUT", raw["KEEPALIVE_TIMEOUT"], 0, 3600),
+        event_stream_timeout=parse_float("EVENT_STREAM_TIMEOUT", raw["EVENT_STREAM_TIMEOUT"], 0,
+                                         3600),
     )
     return config
 

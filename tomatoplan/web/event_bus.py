@@ -3,7 +3,8 @@
 Every activity line is offered, right after its transaction commits (a commit listener of
 the database), to each subscribed stream that wants its topic and may see it. Each stream has
 a bounded buffer; a reader that falls behind is dropped (it resumes from its last id) so that
-slow readers never hold up writers. The stream itself is `routes.events`.
+slow readers never hold up writers, and one that stops reading is cut after `write_timeout`,
+when its session ends, or when the server stops. The stream itself is `routes.events`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import AsyncIterator, Optional
 
 from aiohttp import web
 
+from ..base.errors import TooManyRequests
 from ..base.permissions import Permission, visible_record
 from .auth import Auth
 from .state import DB
@@ -38,6 +40,8 @@ ADMIN_TOPICS = {
 TOPICS = tuple(sorted(set(PLANNING_TOPICS.values()) | set(ADMIN_TOPICS.values())))
 HEARTBEAT_SECONDS = 15.0
 BUFFER_EVENTS = 1000
+WRITE_TIMEOUT = 30.0
+MAX_STREAMS_PER_SESSION = 8
 # Put in a queue to end its stream (shutdown).
 CLOSE = object()
 
@@ -83,23 +87,51 @@ class Subscriber:
     auth: Auth
     topics: frozenset
     queue: asyncio.Queue
+    transport: Optional[asyncio.BaseTransport] = None
     overflowed: bool = False
+    # True while its stream hands an event to the connection.
+    writing: bool = False
 
     def wants(self, line: dict) -> bool:
         topic = topic_of(line["entity"])
         return topic in self.topics and may_see(self.auth, topic)
 
+    def concerned_by(self, line: dict) -> bool:
+        """The line is about this reader's session or user (a revocation, a deactivation)."""
+        return ((line["entity"] == "session" and line["entity_id"] == self.auth.session_id)
+                or (line["entity"] == "user" and line["entity_id"] == self.auth.user_id))
+
+    @property
+    def stalled(self) -> bool:
+        """Waiting for the reader to take what was written: it stopped reading. Its
+        connection is cut when its session ends or the server stops."""
+        return (self.writing and self.transport is not None
+                and self.transport.get_write_buffer_size() > 0)  # type: ignore[attr-defined]
+
+    def cut(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.abort()
+
 
 class EventBus:
     """Fans committed activity lines out to the open streams; never blocks a writer."""
 
-    def __init__(self, buffer_events: int = BUFFER_EVENTS, heartbeat_seconds: float = HEARTBEAT_SECONDS):
+    def __init__(self, buffer_events: int = BUFFER_EVENTS, heartbeat_seconds: float = HEARTBEAT_SECONDS,
+                 write_timeout: float = WRITE_TIMEOUT):
         self.buffer_events = buffer_events
         self.heartbeat_seconds = heartbeat_seconds
+        self.write_timeout = write_timeout
         self.subscribers: set[Subscriber] = set()
 
-    def subscribe(self, auth: Auth, topics: frozenset) -> Subscriber:
-        subscriber = Subscriber(auth, topics, asyncio.Queue(maxsize=self.buffer_events))
+    def subscribe(self, auth: Auth, topics: frozenset,
+                  transport: Optional[asyncio.BaseTransport] = None) -> Subscriber:
+        """A new reader; 429 when its session already has MAX_STREAMS_PER_SESSION open."""
+        if sum(1 for other in self.subscribers
+               if other.auth.session_id == auth.session_id) >= MAX_STREAMS_PER_SESSION:
+            raise TooManyRequests(f"Déjà {MAX_STREAMS_PER_SESSION} flux ouverts pour cette "
+                                  "session : fermez-en un.", code="too_many_streams",
+                                  headers={"Retry-After": "5"})
+        subscriber = Subscriber(auth, topics, asyncio.Queue(maxsize=self.buffer_events), transport)
         self.subscribers.add(subscriber)
         return subscriber
 
@@ -122,6 +154,8 @@ class EventBus:
             for line in lines:
                 if subscriber.wants(line) or line["entity"] in ("session", "user"):
                     self._offer(subscriber, line)
+                if subscriber.stalled and subscriber.concerned_by(line):
+                    subscriber.cut()  # it cannot read the line that ends it: cut now
 
     def resync(self) -> None:
         """Tell every reader to reload everything (after a restore)."""
@@ -129,7 +163,10 @@ class EventBus:
             self._offer(subscriber, "resync")
 
     def close_all(self) -> None:
+        """End every stream (shutdown): at once for those whose reader stopped reading."""
         for subscriber in list(self.subscribers):
+            if subscriber.stalled:
+                subscriber.cut()
             while True:
                 try:
                     subscriber.queue.put_nowait(CLOSE)

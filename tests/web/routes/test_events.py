@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
+import socket
+import time
+
+import aiohttp
 
 from tests.helpers.api import create_user, login
 from tests.helpers.events import next_event, open_stream
+from tests.helpers.live import served
+from tests.helpers.waiting import eventually
 from tomatoplan.web.auth import Auth
-from tomatoplan.web.event_bus import EVENT_BUS, event_payload
+from tomatoplan.web.connections import CONNECTIONS
+from tomatoplan.web.event_bus import EVENT_BUS, MAX_STREAMS_PER_SESSION, event_payload
 from tomatoplan.web.state import DB
 
 
@@ -185,3 +194,83 @@ async def test_planning_changes_reach_readers_without_their_finance_fields(clien
     assert (change["data"]["action"], change["data"]["record"]["statut"]) == ("update", "en_cours")
     planner_stream.close()
     finance_stream.close()
+
+
+# --- readers that stop reading, on a real socket -----------------------------------------
+
+async def stalled_reader(live, token: str):
+    """A stream whose reader never reads, with a small receive buffer: the server's writes
+    soon wait for it."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", live.port))
+    sock.send(f"GET /events HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {token}\r\n\r\n".encode())
+    return sock
+
+
+def flood(app, count: int = 40, size: int = 100_000) -> None:
+    """Committed-looking lines, each with a large record: megabytes for every reader."""
+    for number in range(count):
+        app[EVENT_BUS].publish([{
+            "id": 10_000 + number, "at": "2024-01-15T08:00:00Z", "entity": "mission",
+            "entity_id": 1, "action": "update", "username": "X", "summary": "",
+            "record": {"id": 1, "remarques": "x" * size}}])
+
+
+async def subscribed(app, count: int) -> None:
+    await eventually(lambda: len(app[EVENT_BUS].subscribers) == count)
+
+
+async def test_a_reader_that_stops_reading_is_cut_after_the_stream_timeout(config):
+    async with served(dataclasses.replace(config, event_stream_timeout=1.0)) as live:
+        token = await live.token()
+        sock = await stalled_reader(live, token)
+        await subscribed(live.app, 1)
+        flood(live.app)
+        await eventually(lambda: not live.app[EVENT_BUS].subscribers, timeout=5)
+        await eventually(lambda: not live.app[CONNECTIONS].running, timeout=5)
+        sock.close()
+
+
+async def test_a_stalled_reader_whose_session_is_revoked_is_cut_at_once(config):
+    async with served(dataclasses.replace(config, event_stream_timeout=60.0)) as live:
+        admin_token = await live.token()
+        reader_token = await live.token()
+        sock = await stalled_reader(live, reader_token)
+        await subscribed(live.app, 1)
+        flood(live.app)
+        await eventually(lambda: next(iter(live.app[EVENT_BUS].subscribers)).stalled)
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"http://127.0.0.1:{live.port}/auth/logout",
+                                 headers={"Authorization": f"Bearer {reader_token}"}) as answer:
+                assert answer.status == 204
+            async with http.get(f"http://127.0.0.1:{live.port}/health",
+                                headers={"Authorization": f"Bearer {admin_token}"}) as answer:
+                assert answer.status == 200
+        await eventually(lambda: not live.app[EVENT_BUS].subscribers, timeout=2)
+        sock.close()
+
+
+async def test_stopping_the_server_does_not_wait_for_readers_that_stopped_reading(config):
+    stopped_in = {}
+    async with served(dataclasses.replace(config, event_stream_timeout=60.0)) as live:
+        token = await live.token()
+        socks = [await stalled_reader(live, token) for _ in range(5)]
+        await subscribed(live.app, 5)
+        flood(live.app)
+        await eventually(lambda: all(s.stalled for s in live.app[EVENT_BUS].subscribers))
+        stopped_in["start"] = time.monotonic()
+    stopped_in["end"] = time.monotonic()
+    assert stopped_in["end"] - stopped_in["start"] < 3.0
+    for sock in socks:
+        sock.close()
+
+
+async def test_a_session_may_hold_a_few_streams_not_every_connection(client, admin):
+    streams = [await open_stream(admin) for _ in range(MAX_STREAMS_PER_SESSION)]
+    response = await admin.get("/events")
+    assert response.status == 429
+    assert (await response.json())["code"] == "too_many_streams"
+    for stream in streams:
+        stream.close()

@@ -76,7 +76,9 @@ async def _replay(db, last_id: int) -> AsyncIterator[dict]:
                       "journal d'activité, `data` = l'enregistrement modifié tel que le rôle peut le "
                       "voir). Reconnexion avec `Last-Event-ID` : les événements manqués sont rejoués "
                       "dans l'ordre. Un événement `resync` demande de tout recharger (après une "
-                      "restauration). Commentaire `: ping` toutes les 15 s.",
+                      "restauration). Commentaire `: ping` toutes les 15 s. Huit flux au plus par "
+                      "session (429).",
+          errors=(429,),
           responses={200: ("Flux text/event-stream", {"type": "string"}, "text/event-stream")})
 async def events(request: web.Request) -> web.StreamResponse:
     query = EVENTS_QUERY.validate(request.query)
@@ -87,25 +89,34 @@ async def events(request: web.Request) -> web.StreamResponse:
     bus, db = app[EVENT_BUS], app[DB]
 
     # Subscribe before replaying so that nothing committed meanwhile falls between the two.
-    subscriber = bus.subscribe(auth, topics)
+    subscriber = bus.subscribe(auth, topics, request.transport)
     response = web.StreamResponse(headers={
         "Content-Type": "text/event-stream; charset=utf-8",
         "Cache-Control": "no-cache",
         "X-Accel-Buffering": "no",
     })
+
+    async def send(data: bytes) -> None:
+        """Hand bytes to the reader; TimeoutError when it has not taken them in time."""
+        subscriber.writing = True
+        try:
+            await asyncio.wait_for(response.write(data), bus.write_timeout)
+        finally:
+            subscriber.writing = False
+
     try:
         await response.prepare(request)
-        await response.write(b"retry: 3000\n\n")
+        await send(b"retry: 3000\n\n")
         # Without Last-Event-ID the client wants what happens from now on: exactly what the
         # queue receives after the subscription above.
         sent = last_id or 0
         if last_id is not None:
             oldest = await activity.oldest_id(db)
             if oldest is not None and last_id + 1 < oldest:
-                await response.write(format_event(None, "resync", {"reason": "history_purged"}))
+                await send(format_event(None, "resync", {"reason": "history_purged"}))
             async for line in _replay(db, last_id):
                 if subscriber.wants(line):
-                    await response.write(format_event(line["id"], "change", event_payload(line, auth)))
+                    await send(format_event(line["id"], "change", event_payload(line, auth)))
                 sent = line["id"]
         # Expiry makes no event: look at the session at least once per heartbeat, busy or not.
         next_check = time.monotonic() + bus.heartbeat_seconds
@@ -121,24 +132,29 @@ async def events(request: web.Request) -> web.StreamResponse:
             except asyncio.TimeoutError:
                 if not await sessions.alive(db, auth.session_id):
                     break
-                await response.write(b": ping\n\n")
+                await send(b": ping\n\n")
                 continue
             if item is CLOSE:
                 break
             if item == "resync":
-                await response.write(format_event(None, "resync", {"reason": "restore"}))
+                await send(format_event(None, "resync", {"reason": "restore"}))
                 continue
             line = item
             if line["entity"] in ("session", "user") and not await sessions.alive(db, auth.session_id):
                 break
             if line["id"] <= sent or not subscriber.wants(line):
                 continue
-            await response.write(format_event(line["id"], "change", event_payload(line, auth)))
+            await send(format_event(line["id"], "change", event_payload(line, auth)))
             sent = line["id"]
         if subscriber.overflowed:
             log.info("event stream of %s dropped: reader too slow", auth.username)
-    except ConnectionResetError:
-        pass  # the client went away; it will resume from its last id
+    except asyncio.TimeoutError:
+        # Nothing taken for write_timeout seconds: a reader that stopped reading.
+        log.info("event stream of %s cut: nothing read for %g s", auth.username,
+                 bus.write_timeout)
+        subscriber.cut()
+    except ConnectionError:
+        pass  # gone, or cut (its session ended, the server stops); it resumes from its last id
     finally:
         bus.unsubscribe(subscriber)
     return response
