@@ -14,9 +14,10 @@ from aiohttp import web
 
 from .base.config import Config, ConfigError
 from .rules import activity, sessions, users
-from .rules.login import LoginLimiter
+from .rules.denials import Denials
+from .rules.login_limit import LoginLimiter
 from .scheduler import Scheduler
-from .web.auth import auth_middleware, session_touches_ctx
+from .web.auth import auth_middleware, network_middleware, session_touches_ctx
 from .web.connections import connection_middleware
 from .web.event_bus import EVENT_BUS, EventBus, close_streams, event_bus_ctx
 from .web.middlewares import error_middleware, security_headers_middleware
@@ -43,11 +44,13 @@ from .web.state import (
     BACKUPS,
     CONFIG,
     DB,
+    DENIALS,
     LOGIN_LIMITER,
     SCHEDULER,
     STARTED,
     backups_ctx,
     database_ctx,
+    denials_ctx,
     scheduler_ctx,
     signing_key_ctx,
     started_now,
@@ -67,17 +70,18 @@ def create_app(config: Config) -> web.Application:
     app = web.Application(
         client_max_size=config.max_body_size,
         middlewares=[connection_middleware, security_headers_middleware, error_middleware,
-                     auth_middleware],
+                     network_middleware, auth_middleware],
     )
     app[CONFIG] = config
     app[STARTED] = started_now()
-    app[LOGIN_LIMITER] = LoginLimiter()
+    app[LOGIN_LIMITER] = LoginLimiter(config.login_max_failures, config.login_window_seconds)
+    app[DENIALS] = Denials()
     app[EVENT_BUS] = EventBus(write_timeout=config.event_stream_timeout)
     app[SCHEDULER] = background_jobs(app)
 
     # Opened in this order at start, closed in the reverse order at stop.
-    app.cleanup_ctx.extend([database_ctx, signing_key_ctx, default_admin_ctx, backups_ctx,
-                            session_touches_ctx, event_bus_ctx, scheduler_ctx])
+    app.cleanup_ctx.extend([database_ctx, denials_ctx, signing_key_ctx, default_admin_ctx,
+                            backups_ctx, session_touches_ctx, event_bus_ctx, scheduler_ctx])
     app.on_shutdown.append(close_streams)
     for module in ROUTE_MODULES:
         app.add_routes(module.routes)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tomatoplan.rules import activity, users
-from tomatoplan.web.state import DB
+from tomatoplan.web.state import DB, DENIALS
 
 TEST_SECRET = "test-secret-key-0123456789-abcdefghijklmnop"
 PROBLEM = "application/problem+json"
@@ -53,8 +53,14 @@ async def login(client, username: str, hostname: str = "PC-TEST") -> Api:
     return Api(client, body["access_token"], body["user"])
 
 
+async def flush_refusals(client) -> None:
+    """Write the refusals still tallied in memory, as the next flush (within a second) would."""
+    await client.app[DENIALS].flush(client.app[DB])
+
+
 async def activity_lines(client, limit: int = 50) -> list:
-    """The newest activity-log lines as stored, newest first."""
+    """The newest activity-log lines as stored, newest first (refusals flushed first)."""
+    await flush_refusals(client)
     async with client.app[DB].read() as session:
         return await session.fetch_all("SELECT * FROM activity_log ORDER BY id DESC LIMIT :limit",
                                        {"limit": limit})

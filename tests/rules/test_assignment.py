@@ -18,6 +18,7 @@ from tests.helpers.planning import (
     stored,
 )
 from tomatoplan.rules.hours import overlaps, span
+from tomatoplan.web.state import DB, DENIALS
 
 
 async def refused(response, *codes) -> list:
@@ -175,9 +176,13 @@ async def test_force_needs_the_write_voyages_permission(admin, as_role, client):
     ):
         await problem(response, 403, "force_forbidden")
     assert await stored(client) == before
+    # Three refusals of one user for one cause: one line now, their repeats at the window's end.
     denied = [line for line in await activity_lines(client) if line["action"] == "access_denied"]
-    assert len(denied) == 3 and "force=true" in denied[0]["summary"]
+    assert len(denied) == 1 and "/missions?force=true (force_forbidden)" in denied[0]["summary"]
     assert denied[0]["username"] == planner.user["username"]
+    await client.app[DENIALS].flush(client.app[DB], everything=True)
+    denied = [line for line in await activity_lines(client) if line["action"] == "access_denied"]
+    assert "répété 2 fois" in denied[0]["summary"]
     assert (await planner.post("/missions?force=oui-peut-etre", json={})).status == 422
 
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.helpers.api import create_user, login
+from tests.helpers.api import create_user, flush_refusals, login
 from tomatoplan.rules import activity
 from tomatoplan.web.state import DB
 
@@ -35,6 +35,7 @@ async def test_every_kind_of_action_leaves_a_line_with_who_where_and_what(client
     await admin.put(f"/admin/users/{created['id']}", json={"role": "planner"})
     await admin.delete(f"/admin/users/{created['id']}")
     await viewer.post("/auth/logout")
+    await flush_refusals(client)
     response = await admin.get("/stats/activity/recent", params={"limit": "20"})
     assert response.status == 200
     lines = await response.json()
@@ -117,6 +118,7 @@ async def test_activity_by_user_counts_each_action_over_the_period(client, admin
         api = await login(client, "JEAN")
         await api.post("/auth/logout")
     await client.post("/auth/login", json={"username": "NOBODY"})
+    await flush_refusals(client)
     response = await admin.get("/stats/activity/by-user")
     assert response.status == 200
     rows = {row["username"]: row for row in await response.json()}

@@ -14,6 +14,7 @@ from .envfile import (
     PREFIX,
     ConfigError,
     parse_bool,
+    parse_choice,
     parse_float,
     parse_int,
     parse_networks,
@@ -77,7 +78,15 @@ SETTINGS = (
             "Fermeture d'une connexion restée inactive entre deux requêtes (secondes)"),
     Setting("EVENT_STREAM_TIMEOUT", "30",
             "Un lecteur du flux /events qui ne lit plus depuis ce délai est déconnecté (secondes)"),
+    Setting("LOGIN_MAX_FAILURES", "10",
+            "Échecs de connexion permis par adresse (noms différents) et par nom, sur la fenêtre "
+            "LOGIN_WINDOW_SECONDS ; au-delà, 429"),
+    Setting("LOGIN_WINDOW_SECONDS", "300", "Fenêtre de comptage des échecs de connexion (secondes)"),
+    Setting("SESSION_BINDING", "none",
+            "Lier chaque session à l'adresse d'où elle a été ouverte : none, address (même "
+            "adresse), network (même réseau de ALLOWED_NETWORKS, sinon même /24 ou /64)"),
 )
+SESSION_BINDINGS = ("none", "address", "network")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,6 +118,9 @@ class Config:
     body_timeout: float = 60.0
     keepalive_timeout: float = 75.0
     event_stream_timeout: float = 30.0
+    login_max_failures: int = 10
+    login_window_seconds: int = 300
+    session_binding: str = "none"
 
     @property
     def data_dir(self) -> str:
@@ -187,6 +199,10 @@ def load_config(environ: Optional[Mapping[str, str]] = None, env_file: str = ".e
         keepalive_timeout=parse_float("KEEPALIVE_TIMEOUT", raw["KEEPALIVE_TIMEOUT"], 0, 3600),
         event_stream_timeout=parse_float("EVENT_STREAM_TIMEOUT", raw["EVENT_STREAM_TIMEOUT"], 0,
                                          3600),
+        login_max_failures=parse_int("LOGIN_MAX_FAILURES", raw["LOGIN_MAX_FAILURES"], 1, 10_000),
+        login_window_seconds=parse_int("LOGIN_WINDOW_SECONDS", raw["LOGIN_WINDOW_SECONDS"], 1,
+                                       86_400),
+        session_binding=parse_choice("SESSION_BINDING", raw["SESSION_BINDING"], SESSION_BINDINGS),
     )
     return config
 

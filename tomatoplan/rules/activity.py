@@ -92,12 +92,6 @@ async def log_change(tx: WriteSession, actor: Actor, action: str, entity: str, e
                  changes=changes, record=after)
 
 
-async def record_refusal(db: Database, actor: Actor, summary: str, *, action: str = "access_denied",
-                         entity: str = "route", entity_id: Optional[int] = None) -> None:
-    """A refused access (or failed login) in its own transaction: nothing else is written."""
-    await record_alone(db, actor, action, entity=entity, entity_id=entity_id, summary=summary)
-
-
 # --- reading -------------------------------------------------------------------------------
 
 def line_out(line: dict, can_read_finance: bool) -> dict:

@@ -1,25 +1,24 @@
 """Login by Windows username: who may try, who gets a token, and what is logged.
 
 There is no password: the username a PTT client sends is trusted. What narrows who can try
-is the network allow-list and the limit on failed logins; each success opens a session
-(see `sessions`) and each refusal leaves a line in the activity log.
+is the network allow-list (`networks`, checked on every request by the web layer) and the
+limit on failed logins (`login_limit`); each success opens a session (see `sessions`) and
+each refusal is tallied for the activity log (`denials`).
 """
 
 from __future__ import annotations
 
-import collections
-import ipaddress
-import math
-import time
 from typing import Any
 
 from ..base import clock
 from ..base.config import Config
 from ..base.db import Database
-from ..base.errors import Forbidden, TooManyRequests, Unauthorized
+from ..base.errors import TooManyRequests, Unauthorized
 from ..base.permissions import permissions_of
 from . import activity, sessions, tokens, users
 from .activity import Actor
+from .denials import Denials
+from .login_limit import LoginLimiter
 
 ANONYMOUS = "(anonyme)"
 
@@ -31,89 +30,23 @@ def printable(text: str, limit: int) -> str:
                    for char in text[:limit])
 
 
-class LoginLimiter:
-    """At most `max_failures` failed logins per client address in a sliding `window`."""
-
-    def __init__(self, max_failures: int = 10, window_seconds: float = 300.0):
-        self.max_failures = max_failures
-        self.window = window_seconds
-        self._failures: dict[str, collections.deque] = {}
-        self._announced: dict[str, float] = {}
-
-    def _recent(self, address: str, now: float) -> collections.deque:
-        failures = self._failures.get(address)
-        if failures is None:
-            return collections.deque()
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        if not failures:
-            del self._failures[address]
-        return failures
-
-    def retry_after(self, address: str) -> int:
-        """Seconds to wait before this address may try again; 0 when it may."""
-        now = time.monotonic()
-        failures = self._recent(address, now)
-        if len(failures) < self.max_failures:
-            return 0
-        return max(1, math.ceil(failures[0] + self.window - now))
-
-    def failed(self, address: str) -> None:
-        now = time.monotonic()
-        self._recent(address, now)
-        self._failures.setdefault(address, collections.deque()).append(now)
-
-    def first_refusal(self, address: str) -> bool:
-        """True once per block of an address: the refusal worth a line in the activity log
-        (a line per refused attempt would let a flood of attempts flood the writer)."""
-        block = self._failures.get(address)
-        if block is None or self._announced.get(address) == block[0]:
-            return False
-        self._announced[address] = block[0]
-        return True
-
-    def succeeded(self, address: str) -> None:
-        self._failures.pop(address, None)
-        self._announced.pop(address, None)
-
-
-def allowed_address(config: Config, address: str) -> bool:
-    """True when TOMATOPLAN_ALLOWED_NETWORKS is empty or holds the address."""
-    if not config.allowed_networks:
-        return True
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return any(ip.version == net.version and ip in net for net in config.allowed_networks)
-
-
-async def refuse_if_blocked(db: Database, limiter: LoginLimiter, address: str) -> None:
-    """429 with Retry-After while the address has too many recent failures."""
-    wait = limiter.retry_after(address)
-    if not wait:
-        return
-    if limiter.first_refusal(address):
-        await activity.record_refusal(db, Actor(ANONYMOUS, "", address),
-                                      f"Connexions bloquées {wait} s depuis {address} : trop d'échecs")
-    raise TooManyRequests(f"Trop d'échecs de connexion depuis {address} : réessayez dans {wait} s.",
-                          headers={"Retry-After": str(wait)})
-
-
-async def log_in(db: Database, config: Config, key: bytes, limiter: LoginLimiter, *, username: str,
-                 hostname: str, address: str, user_agent: str) -> dict[str, Any]:
+async def log_in(db: Database, config: Config, key: bytes, limiter: LoginLimiter,
+                 denials: Denials, *, username: str, hostname: str, address: str,
+                 user_agent: str) -> dict[str, Any]:
     """Open a session for `username` (as typed) and answer its token and user.
 
-    422 for a name Windows would not give, 403 from outside the allowed networks, 401 for an
-    unknown (unless auto-registered) or inactive user; every refusal is logged.
+    422 for a name Windows would not give, 429 after too many failures (see `login_limit`),
+    401 for an unknown (unless auto-registered) or inactive user. Refusals are tallied in
+    `denials`, never written one by one.
     """
     username = users.username_field(username)
-    if not allowed_address(config, address):
-        await activity.record_refusal(db, Actor(username, hostname, address),
-                                      f"Connexion refusée : {address} hors des réseaux autorisés")
-        raise Forbidden("Connexion refusée depuis ce réseau.", code="network_not_allowed")
+    wait, blocked = limiter.retry_after(address, username)
+    if wait:
+        what = f"pour {username}" if blocked == "name" else f"depuis {address}"
+        denials.note(Actor(username, hostname, address), "login_blocked",
+                     f"Connexions bloquées {wait} s {what} : trop d'échecs")
+        raise TooManyRequests(f"Trop d'échecs de connexion {what} : réessayez dans {wait} s.",
+                              headers={"Retry-After": str(wait)})
 
     user = await users.find_user(db, username)
     refusal = None
@@ -122,11 +55,11 @@ async def log_in(db: Database, config: Config, key: bytes, limiter: LoginLimiter
     elif user is not None and not user["active"]:
         refusal = "Compte désactivé : contactez un administrateur."
     if refusal:
-        limiter.failed(address)
+        limiter.failed(address, username)
         user_id = user["id"] if user else None
-        await activity.record_refusal(db, Actor(username, hostname, address, user_id),
-                                      f"Échec de connexion de {username} : {refusal}",
-                                      action="login_failed", entity="user", entity_id=user_id)
+        denials.note(Actor(username, hostname, address, user_id), "login_refused",
+                     f"Échec de connexion de {username} : {refusal}",
+                     action="login_failed", entity="user", entity_id=user_id)
         raise Unauthorized(refusal, code="login_refused")
 
     token, jti, expires = tokens.issue_token(key, username, config.token_ttl_hours)
@@ -144,7 +77,7 @@ async def log_in(db: Database, config: Config, key: bytes, limiter: LoginLimiter
         await activity.record(tx, Actor(username, hostname, address, user["id"]), "login",
                               entity="session", entity_id=session_id,
                               summary=f"Connexion de {username} depuis {hostname or address}")
-    limiter.succeeded(address)
+    limiter.succeeded(address, username)
     return {
         "access_token": token,
         "token_type": "bearer",

@@ -11,7 +11,7 @@ import asyncio
 import dataclasses
 import logging
 import re
-from typing import AsyncIterator, Optional
+from typing import AsyncIterator, NoReturn, Optional
 
 from aiohttp import web
 
@@ -19,11 +19,11 @@ from ..base import clock
 from ..base.db import Database
 from ..base.errors import ApiError, Forbidden, Unauthorized
 from ..base.permissions import AUTHENTICATED, PERMISSION_LABELS, PUBLIC, Permission, permissions_of
-from ..rules import activity, sessions, tokens
+from ..rules import networks, sessions, tokens
 from ..rules.activity import Actor
-from ..rules.login import ANONYMOUS
+from ..rules.login import ANONYMOUS, printable
 from .endpoint import endpoint_of
-from .state import DB, SIGNING_KEY
+from .state import CONFIG, DB, DENIALS, SIGNING_KEY
 
 log = logging.getLogger(__name__)
 
@@ -80,28 +80,24 @@ def can_read_finance(request: web.Request) -> bool:
     return current_auth(request).can(Permission.READ_FINANCE)
 
 
-async def _deny(request: web.Request, error: ApiError, auth: Optional[Auth], username: str = ""
-                ) -> None:
-    """Write the refused access to the activity log, then raise it."""
+def _deny(request: web.Request, error: ApiError, auth: Optional[Auth], username: str = ""
+          ) -> NoReturn:
+    """Tally the refused access for the activity log (never a write per request), then raise it."""
     actor = auth.actor if auth else Actor(username or ANONYMOUS, "", client_address(request))
-    try:
-        await activity.record_refusal(request.app[DB], actor,
-                                      f"Accès refusé : {request.method} {request.path} ({error.code})")
-    except Exception:
-        log.exception("could not log a refused access")
+    where = printable(request.path_qs, 200)
+    request.app[DENIALS].note(actor, error.code,
+                              f"Accès refusé : {request.method} {where} ({error.code})")
     raise error
 
 
-async def require(request: web.Request, permission: Permission, what: str, code: str) -> None:
-    """403 (and its activity line) when the caller lacks a permission a handler checks itself
-    (one that depends on the request, like `?force=true`)."""
+def require(request: web.Request, permission: Permission, what: str, code: str) -> None:
+    """403 (tallied like every refusal) when the caller lacks a permission a handler checks
+    itself (one that depends on the request, like `?force=true`)."""
     auth = current_auth(request)
     if auth.can(permission):
         return
-    await activity.record_refusal(request.app[DB], auth.actor,
-                                  f"Accès refusé : {request.method} {request.path_qs} ({code})")
-    raise Forbidden(f"Votre rôle ({auth.role}) ne permet pas : {what}.", code=code,
-                    permission=permission.value)
+    _deny(request, Forbidden(f"Votre rôle ({auth.role}) ne permet pas : {what}.", code=code,
+                             permission=permission.value), auth)
 
 
 def _token_of(request: web.Request) -> tuple[Optional[str], bool]:
@@ -134,6 +130,16 @@ def _same_origin(request: web.Request) -> bool:
 
 
 @web.middleware
+async def network_middleware(request: web.Request, handler) -> web.StreamResponse:
+    """TOMATOPLAN_ALLOWED_NETWORKS for every request, the anonymous ones (/health, /docs,
+    login) included: 403 outside, tallied like every refusal."""
+    if not networks.allowed(request.app[CONFIG], client_address(request)):
+        _deny(request, Forbidden("Accès refusé depuis ce réseau.", code="network_not_allowed"),
+              None)
+    return await handler(request)
+
+
+@web.middleware
 async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
     match_info = request.match_info
     if match_info.http_exception is not None:
@@ -152,12 +158,16 @@ async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
     try:
         claims = tokens.decode_token(request.app[SIGNING_KEY], token)
     except Unauthorized as exc:
-        await _deny(request, exc, None)
+        _deny(request, exc, None)
     db = request.app[DB]
     row = await sessions.for_token(db, str(claims["jti"]))
     if row is None or row["username"] != claims["sub"]:
-        await _deny(request, Unauthorized("Session expirée ou révoquée : reconnectez-vous.",
-                                          code="session_revoked"), None, str(claims["sub"]))
+        _deny(request, Unauthorized("Session expirée ou révoquée : reconnectez-vous.",
+                                    code="session_revoked"), None, str(claims["sub"]))
+    if not networks.same_place(request.app[CONFIG], row["address"], client_address(request)):
+        _deny(request, Unauthorized("Session ouverte depuis un autre poste ou réseau : "
+                                    "reconnectez-vous.", code="session_moved"),
+              None, row["username"])
     auth = Auth(user_id=row["user_id"], username=row["username"],
                 display_name=row["display_name"], role=row["role"],
                 session_id=row["session_id"], hostname=row["hostname"],
@@ -165,9 +175,9 @@ async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
     request[REQUEST_AUTH] = auth
 
     if via_cookie and request.method in UNSAFE_METHODS and not _same_origin(request):
-        await _deny(request, Forbidden("Origine de la requête refusée.", code="bad_origin"), auth)
+        _deny(request, Forbidden("Origine de la requête refusée.", code="bad_origin"), auth)
     if declared.permission != AUTHENTICATED and not auth.can(declared.permission):
-        await _deny(request, Forbidden(
+        _deny(request, Forbidden(
             f"Votre rôle ({auth.role}) ne permet pas : {PERMISSION_LABELS[declared.permission]}.",
             code="forbidden", permission=declared.permission.value), auth)
 

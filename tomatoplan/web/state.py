@@ -8,6 +8,7 @@ the web layer's own objects live beside their class (`EVENT_BUS` in `event_bus`)
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import logging
 import time
@@ -17,9 +18,11 @@ from aiohttp import web
 
 from ..base.config import Config
 from ..base.db import Database
+from ..base.logs import Bursts
 from ..rules import tokens
 from ..rules.backups import Backups
-from ..rules.login import LoginLimiter
+from ..rules.denials import Denials
+from ..rules.login_limit import LoginLimiter
 from ..scheduler import Scheduler
 
 log = logging.getLogger(__name__)
@@ -32,6 +35,9 @@ SCHEDULER = web.AppKey("scheduler", Scheduler)
 # Bytes signing the JWTs: TOMATOPLAN_SECRET_KEY, else the key file (see signing_key_ctx).
 SIGNING_KEY = web.AppKey("signing_key", bytes)
 LOGIN_LIMITER = web.AppKey("login_limiter", LoginLimiter)
+# Refusals waiting to be written to the activity log (see denials_ctx).
+DENIALS = web.AppKey("denials", Denials)
+DENIALS_FLUSH_SECONDS = 1.0
 BACKUPS = web.AppKey("backups", Backups)
 
 
@@ -79,3 +85,31 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await scheduler.stop()
+
+
+async def denials_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Write the tallied refusals every second, and what is left at stop, before the
+    database closes. A failing write is retried at the next flush (said once per minute)."""
+    denials = app[DENIALS]
+    bursts = Bursts(60.0)
+
+    async def flush_forever() -> None:
+        while True:
+            await asyncio.sleep(DENIALS_FLUSH_SECONDS)
+            try:
+                await denials.flush(app[DB])
+            except Exception as exc:  # the disk, the database: keep counting, retry
+                if bursts.check() is not None:
+                    log.error("could not write %d refusal tallies to the activity log: %s",
+                              denials.pending(), exc)
+
+    task = asyncio.ensure_future(flush_forever())
+    try:
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        try:
+            await denials.flush(app[DB], everything=True)
+        except Exception as exc:
+            log.error("refusals not written to the activity log at stop: %s", exc)

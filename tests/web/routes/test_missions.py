@@ -6,7 +6,7 @@ import pytest
 
 from tests.helpers.api import activity_lines, invalid_fields, problem
 from tests.helpers.planning import MONDAY, make_chauffeur, make_mission, make_voyage, stored
-from tomatoplan.web.state import DB
+from tomatoplan.web.state import DB, DENIALS
 
 # --- the seed README, exactly as written ---------------------------------------------------
 
@@ -321,8 +321,12 @@ async def test_a_viewer_reads_but_cannot_write_missions(admin, client, as_role):
     await problem(await viewer.delete("/missions/1"), 403, "forbidden")
     await problem(await viewer.post("/missions/generate", json={"date": MONDAY}), 403, "forbidden")
     assert await stored(client) == before
+    # One tally (this viewer, "forbidden"): its first refusal now, the three others counted.
     denied = [line for line in await activity_lines(client) if line["action"] == "access_denied"]
-    assert len(denied) == 4
+    assert [line["summary"] for line in denied] == ["Accès refusé : POST /missions (forbidden)"]
+    await client.app[DENIALS].flush(client.app[DB], everything=True)
+    denied = [line for line in await activity_lines(client) if line["action"] == "access_denied"]
+    assert denied[0]["summary"].startswith("Accès refusé : POST /missions (forbidden) — répété 3 fois")
 
 
 # --- history -------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from ...rules import sessions, users
 from ..auth import COOKIE_NAME, client_address, current_auth
 from ..endpoint import endpoint
 from ..http import json_response, read_json
-from ..state import CONFIG, DB, LOGIN_LIMITER, SIGNING_KEY
+from ..state import CONFIG, DB, DENIALS, LOGIN_LIMITER, SIGNING_KEY
 
 routes = web.RouteTableDef()
 TAG = "Authentification"
@@ -51,13 +51,13 @@ ME_ANSWER = {"type": "object", "properties": {
           responses={200: ("Jeton de session", LOGIN_ANSWER, "application/json")})
 async def login(request: web.Request) -> web.Response:
     app = request.app
-    config, db, limiter = app[CONFIG], app[DB], app[LOGIN_LIMITER]
-    address = client_address(request)
-    await login_rules.refuse_if_blocked(db, limiter, address)
+    config = app[CONFIG]
     payload = LOGIN_BODY.validate(await read_json(request))
-    answer = await login_rules.log_in(db, config, app[SIGNING_KEY], limiter,
-                                      username=payload["username"], hostname=payload["hostname"],
-                                      address=address, user_agent=request.headers.get("User-Agent", ""))
+    answer = await login_rules.log_in(app[DB], config, app[SIGNING_KEY], app[LOGIN_LIMITER],
+                                      app[DENIALS], username=payload["username"],
+                                      hostname=payload["hostname"],
+                                      address=client_address(request),
+                                      user_agent=request.headers.get("User-Agent", ""))
     response = json_response(answer)
     if payload["session_cookie"]:
         response.set_cookie(COOKIE_NAME, answer["access_token"], httponly=True, samesite="Strict",

@@ -93,7 +93,7 @@ GENERATE_SCHEMA = {"type": "object", "properties": {
 async def _force(request: web.Request) -> bool:
     force = FORCE_QUERY.validate(request.query)["force"]
     if force:
-        await require(request, Permission.WRITE_VOYAGES, "forcer une affectation", "force_forbidden")
+        require(request, Permission.WRITE_VOYAGES, "forcer une affectation", "force_forbidden")
     return force
 
 
