@@ -155,7 +155,7 @@ async def test_the_fingerprint_and_the_copy_name_every_column(client, table):
 
 
 def test_the_reference_schema_is_what_a_fresh_server_has(tmp_path):
-    from tomatoplan.base.db import check_and_migrate
+    from tomatoplan.base.dbfile import check_and_migrate
 
     path = str(tmp_path / "fresh.db")
     _, version = check_and_migrate(path)

@@ -1,4 +1,5 @@
 """SQLite access: one writer connection behind a lock, a pool of read-only connections.
+(Opening the file, checking and migrating it: `dbfile`.)
 
 SQLite has a single writer. Every write takes the writer lock and opens `BEGIN IMMEDIATE`
 (never a read transaction upgraded later, which fails at once with "database is locked"
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import re
 import sqlite3
@@ -18,90 +18,27 @@ from typing import Any, AsyncIterator, Callable, Iterable, Mapping, Optional, Un
 
 import aiosqlite
 
-from . import sqlfiles
+from . import clock
+from .dbfile import BUSY_TIMEOUT_MS, DatabaseError, check_and_migrate, row_digest
+from .errors import InsufficientStorage
+from .logs import Bursts
 
 log = logging.getLogger(__name__)
 
 Params = Union[Mapping[str, Any], Iterable[Any]]
-BUSY_TIMEOUT_MS = 10_000
 _SCHEMA_NAME = re.compile(r"[a-z][a-z_]{0,30}")
 
 
-def row_digest(text: str) -> int:
-    """A 31-bit checksum of one row's text, e.g. `row_digest(json_array(id, nom, ...))`: summed
-    over a table with its row count, it makes a content fingerprint (see rules/backups)."""
-    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:4], "big") >> 1
+def is_disk_full(exc: BaseException) -> bool:
+    """SQLITE_FULL: the disk (or the file's size limit) refused the write."""
+    code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11+
+    if code is not None:
+        return code == sqlite3.SQLITE_FULL
+    return isinstance(exc, sqlite3.OperationalError) and "database or disk is full" in str(exc)
 
 
-def add_functions(conn: sqlite3.Connection) -> None:
-    """The SQL functions every connection of the server has, for a plain sqlite3 connection."""
-    conn.create_function("row_digest", 1, row_digest, deterministic=True)
-
-
-class DatabaseError(RuntimeError):
-    """The database file cannot be served (broken, newer than the code, not SQLite)."""
-
-
-def migrate_connection(conn: sqlite3.Connection, label: str) -> int:
-    """Apply the migrations a database lacks, on a plain sqlite3 connection in autocommit
-    mode (the server's file at start, a backup's work copy before a restore); its version.
-
-    Foreign keys are off while the schema changes, as SQLite prescribes for rebuilding a table
-    (a DROP TABLE would otherwise cascade into the rows that reference it); the references
-    are checked before COMMIT instead. The PRAGMA is a no-op inside a transaction, hence
-    before BEGIN. A database newer than the code is refused.
-    """
-    migrations = sqlfiles.migrations()
-    latest = len(migrations)
-    current = conn.execute("PRAGMA user_version").fetchone()[0]
-    if current > latest:
-        raise DatabaseError(
-            f"base {label!r} au schéma {current}, plus récent que ce serveur "
-            f"(schéma {latest}): utilisez une version plus récente de tomatoplan.pyz"
-        )
-    if current == latest:
-        return latest
-    conn.execute("PRAGMA foreign_keys = OFF")
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        for version, filename, text in migrations[current:]:
-            log.info("applying migration %s to %s", filename, label)
-            for statement in sqlfiles.split_statements(text):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {int(version)}")
-        broken = conn.execute("PRAGMA foreign_key_check").fetchall()
-        if broken:
-            raise DatabaseError(f"base {label!r}: la migration casse {len(broken)} "
-                                f"référence(s), par ex. {tuple(broken[0])}")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    finally:
-        conn.execute("PRAGMA foreign_keys = ON")
-    log.info("database %s migrated from schema %d to %d", label, current, latest)
-    return latest
-
-
-def check_and_migrate(path: str) -> tuple[str, int]:
-    """What the server does to its file before serving it: WAL mode (impossible on a network
-    share), quick_check, migrations. (journal mode, schema version); DatabaseError otherwise."""
-    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-    try:
-        journal_mode = str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower()
-        if journal_mode != "wal":
-            raise DatabaseError(
-                f"base {path!r}: le mode WAL est impossible (mode {journal_mode!r}); "
-                "le dossier est-il sur un partage réseau ?"
-            )
-        problems = [row[0] for row in conn.execute("PRAGMA quick_check") if row[0] != "ok"]
-        if problems:
-            raise DatabaseError(
-                f"base {path!r} endommagée (quick_check: {problems[0]}); restaurez une sauvegarde"
-            )
-        return journal_mode, migrate_connection(conn, path)
-    finally:
-        conn.close()
+DISK_FULL_DETAIL = ("Espace disque insuffisant sur le serveur : la modification n'a pas été "
+                    "enregistrée. Prévenez l'administrateur.")
 
 
 class _Session:
@@ -172,6 +109,10 @@ class Database:
         self._readers: list[aiosqlite.Connection] = []
         self._idle_readers: Optional[asyncio.Queue] = None
         self._write_lock = asyncio.Lock()
+        # When writes began to be refused for lack of disk space (ISO time); None once a write
+        # succeeds again. /health and the dashboard say so meanwhile.
+        self.disk_full_since: Optional[str] = None
+        self._disk_full_log = Bursts(60.0)
         self.commit_listeners: list[Callable[[list], None]] = []
 
     async def _connect(self, read_only: bool) -> aiosqlite.Connection:
@@ -260,18 +201,33 @@ class Database:
                 await conn.execute("BEGIN IMMEDIATE")
                 yield session
                 await conn.execute("COMMIT")
-            except BaseException:
+            except BaseException as exc:
                 # Also when cancelled while BEGIN was queued, or when COMMIT itself fails:
                 # calls on one connection run in order, so nothing stays open.
                 await _end_transaction(conn, "ROLLBACK")
+                if is_disk_full(exc):
+                    self._disk_full()
+                    raise InsufficientStorage(DISK_FULL_DETAIL, code="disk_full") from None
                 raise
             finally:
                 if attach is not None:
                     await self._detach(conn, attach[0])
+        if self.disk_full_since is not None:
+            log.warning("database %s writable again (writes refused for a full disk since %s)",
+                        self.path, self.disk_full_since)
+            self.disk_full_since = None
         if session.notes:
             # Synchronous and right after COMMIT: listeners see commits in commit order.
             for listener in self.commit_listeners:
                 listener(session.notes)
+
+    def _disk_full(self) -> None:
+        if self.disk_full_since is None:
+            self.disk_full_since = clock.now_iso()
+        held = self._disk_full_log.check()
+        if held is not None:
+            log.error("database %s: write refused, disk full (since %s; %d more refused in the "
+                      "last minute)", self.path, self.disk_full_since, held)
 
     @staticmethod
     async def _detach(conn: aiosqlite.Connection, schema: str) -> None:

@@ -23,7 +23,8 @@ import time
 from typing import Any, Iterator, Optional
 
 from ..base import sqlfiles
-from ..base.db import BUSY_TIMEOUT_MS, WriteSession, add_functions, migrate_connection
+from ..base.db import WriteSession
+from ..base.dbfile import BUSY_TIMEOUT_MS, add_functions, migrate_connection
 from . import backup_folder as folder
 
 Q = sqlfiles.load("backups")

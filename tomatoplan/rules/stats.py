@@ -14,7 +14,7 @@ import time
 from .. import __version__
 from ..base import clock, sqlfiles
 from ..base.db import Database
-from . import activity, sessions
+from . import activity, sessions, storage
 from .missions import STATUTS
 
 Q = sqlfiles.load("stats")
@@ -91,7 +91,7 @@ async def dashboard(db: Database, *, today: datetime.date, started: tuple) -> di
         "voyages_actifs": voyages,
         "utilisateurs_actifs": users,
         "sessions_actives": active_sessions,
-        "base": {"taille_octets": size, "wal_octets": wal_bytes},
+        "base": {"taille_octets": size, "wal_octets": wal_bytes, "disque": storage.storage(db)},
         "derniere_sauvegarde": last_backup,
         "uptime_seconds": round(time.monotonic() - monotonic_start, 1),
         "demarre_le": clock.iso(wall_start),

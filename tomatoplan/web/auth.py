@@ -18,6 +18,7 @@ from aiohttp import web
 from ..base import clock
 from ..base.db import Database
 from ..base.errors import ApiError, Forbidden, Unauthorized
+from ..base.logs import Bursts
 from ..base.permissions import AUTHENTICATED, PERMISSION_LABELS, PUBLIC, Permission, permissions_of
 from ..rules import networks, sessions, tokens
 from ..rules.activity import Actor
@@ -194,6 +195,7 @@ class SessionTouches:
 
     def __init__(self) -> None:
         self.pending: dict[int, asyncio.Task] = {}
+        self._failures = Bursts(60.0)
 
     def touch(self, db, session_id: int) -> None:
         if session_id in self.pending:
@@ -205,7 +207,10 @@ class SessionTouches:
     def _done(self, session_id: int, task: asyncio.Task) -> None:
         self.pending.pop(session_id, None)
         if not task.cancelled() and task.exception() is not None:
-            log.error("could not record the use of session %d: %s", session_id, task.exception())
+            held = self._failures.check()
+            if held is not None:
+                log.error("could not record the use of session %d: %s (%d more in the last "
+                          "minute)", session_id, task.exception(), held)
 
     async def close(self) -> None:
         tasks = list(self.pending.values())

@@ -70,8 +70,9 @@ PROBLEM_SCHEMA = {
 ERROR_DESCRIPTIONS = {
     400: "Corps mal formé (JSON invalide)",
     401: "Jeton absent, invalide, expiré ou révoqué",
-    403: "Rôle insuffisant",
+    403: "Rôle insuffisant, ou adresse hors des réseaux autorisés",
     404: "Introuvable",
+    408: "Corps de la requête reçu trop lentement",
     409: "Conflit métier",
     412: "Version périmée (If-Match ne correspond plus)",
     413: "Corps trop volumineux",
@@ -79,6 +80,7 @@ ERROR_DESCRIPTIONS = {
     428: "If-Match requis",
     429: "Trop de tentatives",
     503: "Base de données indisponible",
+    507: "Espace disque insuffisant : rien n'a été enregistré",
 }
 
 _PATH_PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")
@@ -136,15 +138,16 @@ def _operation(route: web.AbstractRoute, path: str, declared: Endpoint) -> dict:
         responses[str(status)] = entry
     errors = set(declared.errors)
     if declared.body is not None or declared.raw_body is not None:
-        errors |= {400, 413, 422}
+        errors |= {400, 408, 413, 422}
+    if route.method in ("POST", "PUT", "DELETE", "PATCH"):
+        errors.add(507)
+    errors.add(403)  # TOMATOPLAN_ALLOWED_NETWORKS, on every route
     if declared.etag and route.method in ("PUT", "DELETE", "PATCH"):
         errors |= {400, 412}
     if declared.query is not None:
         errors.add(422)
     if declared.permission != PUBLIC:
         errors.add(401)
-    if isinstance(declared.permission, Permission):
-        errors.add(403)
     if any(p["in"] == "path" for p in parameters):
         errors.add(404)
     for status in sorted(errors):

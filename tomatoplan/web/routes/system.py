@@ -12,7 +12,7 @@ from aiohttp import web
 from ... import __version__
 from ...base import resources
 from ...base.permissions import PUBLIC
-from ...rules import backup_health
+from ...rules import backup_health, storage
 from ..endpoint import endpoint
 from ..http import json_response
 from ..openapi import openapi_document
@@ -26,13 +26,19 @@ HEALTH_SCHEMA = {
     "properties": {
         "status": {"type": "string", "enum": ["ok", "degraded", "error"],
                    "description": "degraded : le serveur répond, mais la sauvegarde automatique a "
-                                  "échoué ou a plus de 26 heures (voir `sauvegardes`)"},
+                                  "échoué ou a plus de 26 heures (voir `sauvegardes`), ou le "
+                                  "disque est plein (voir `disque`)"},
         "version": {"type": "string"},
         "uptime_seconds": {"type": "number"},
         "started_at": {"type": "string", "format": "date-time"},
         "schema_version": {"type": "integer"},
         "database": {"type": "object", "properties": {
             "status": {"type": "string"}, "journal_mode": {"type": "string"},
+            "detail": {"type": "string"}}},
+        "disque": {"type": "object", "properties": {
+            "status": {"type": "string", "enum": ["ok", "full"]},
+            "libre_octets": {"type": ["integer", "null"]},
+            "depuis": {"type": "string", "format": "date-time"},
             "detail": {"type": "string"}}},
         "sauvegardes": {"type": "object", "properties": {
             "status": {"type": "string", "enum": ["ok", "degraded", "disabled"]},
@@ -46,7 +52,8 @@ HEALTH_SCHEMA = {
 @routes.get("/health", name="health")
 @endpoint(PUBLIC, "État du serveur", tag="Système",
           description="Pour la supervision : 200 quand la base répond (`status` ok, ou degraded "
-                      "quand la sauvegarde automatique a échoué ou a plus de 26 heures), 503 sinon.",
+                      "quand la sauvegarde automatique a échoué ou a plus de 26 heures, ou quand "
+                      "les écritures sont refusées faute d'espace disque), 503 sinon.",
           responses={200: ("Serveur opérationnel", HEALTH_SCHEMA, "application/json"),
                      503: ("Base inutilisable", HEALTH_SCHEMA, "application/json")})
 async def health(request: web.Request) -> web.Response:
@@ -67,8 +74,9 @@ async def health(request: web.Request) -> web.Response:
         body["status"] = "error"
         body["database"] = {"status": "error", "detail": "La base de données ne répond pas."}
         return json_response(body, status=503, headers={"Cache-Control": "no-store"})
+    body["disque"] = storage.storage(db)
     body["sauvegardes"] = await backup_health.health(request.app[BACKUPS], wall_start)
-    if body["sauvegardes"]["status"] == "degraded":
+    if body["sauvegardes"]["status"] == "degraded" or body["disque"]["status"] == "full":
         body["status"] = "degraded"
     return json_response(body, headers={"Cache-Control": "no-store"})
 
