@@ -15,6 +15,7 @@ from tests.helpers.api import TEST_SECRET, activity_lines, create_user, login
 from tomatoplan.base.config import ConfigError
 from tomatoplan.rules.tokens import load_or_create_key
 from tomatoplan.rules.users import InvalidUsername, normalise_username
+from tomatoplan.web.live_sessions import SESSION_CACHE, SESSION_TOUCHES
 from tomatoplan.web.state import DB
 
 # --- the username ------------------------------------------------------------------------
@@ -354,13 +355,59 @@ async def test_a_read_never_waits_for_the_writer_to_record_its_session_use(clien
     assert response.status == 200
     release.set()
     await writer
-    for _ in range(500):
-        async with db.read() as session:
-            seen = await session.fetch_value("SELECT last_seen_at FROM sessions")
-        if seen > "2000-01-01T00:00:00.000Z":
-            break
-        await asyncio.sleep(0.01)
+    assert await client.app[SESSION_TOUCHES].flush(db) == 1  # what runs every 30 s
+    async with db.read() as session:
+        seen = await session.fetch_value("SELECT last_seen_at FROM sessions")
     assert seen > "2000-01-01T00:00:00.000Z"
+
+
+async def test_checking_a_token_reads_its_session_once_and_a_revocation_still_counts_at_once(
+        client, admin, monkeypatch):
+    from tomatoplan.rules import sessions
+
+    reads = []
+    real = sessions.for_token
+
+    async def counted(db, jti):
+        reads.append(jti)
+        return await real(db, jti)
+
+    monkeypatch.setattr(sessions, "for_token", counted)
+    other = await login(client, "ADMIN")
+    jti = jwt.decode(other.token, options={"verify_signature": False})["jti"]
+    for _ in range(20):
+        assert (await other.get("/auth/me")).status == 200
+    assert reads.count(jti) == 1
+    assert (await admin.post("/auth/logout")).status == 204  # another session's change:
+    assert (await other.get("/auth/me")).status == 200  # read again, once
+    assert (await other.get("/auth/me")).status == 200
+    assert reads.count(jti) == 2
+    assert (await other.post("/auth/logout")).status == 204
+    assert (await other.get("/auth/me")).status == 401  # at once, not at the cache's leisure
+    assert reads.count(jti) == 3
+
+
+async def test_a_session_row_read_while_a_revocation_commits_is_not_kept(client):
+    """The race: a request reads the row, the revocation commits (and empties the cache),
+    then the request would store what it read. It must not."""
+    api = await login(client, "ADMIN")
+    cache = client.app[SESSION_CACHE]
+    jti = jwt.decode(api.token, options={"verify_signature": False})["jti"]
+    from tomatoplan.rules import sessions
+
+    real = sessions.for_token
+
+    async def read_then_revocation_commits(db, token_jti):
+        row = await real(db, token_jti)
+        cache.committed([{"entity": "session"}])
+        return row
+
+    sessions.for_token = read_then_revocation_commits
+    try:
+        assert await cache.row_for(client.app[DB], jti) is not None
+    finally:
+        sessions.for_token = real
+    assert jti not in cache._rows
 
 
 # --- odd bytes in what identifies the caller ---------------------------------------------

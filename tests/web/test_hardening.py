@@ -11,6 +11,7 @@ import pytest
 from tests.helpers.events import next_event, open_stream
 from tests.helpers.planning import MONDAY, make_chauffeur, make_mission
 from tomatoplan.web.event_bus import EVENT_BUS
+from tomatoplan.web.live_sessions import SESSION_CACHE
 from tomatoplan.web.openapi import openapi_document
 from tomatoplan.web.state import DB
 
@@ -130,6 +131,7 @@ async def test_an_expired_session_stream_closes_even_while_changes_flow(client, 
     async with client.app[DB].write() as tx:  # the token's session reaches its expiry
         await tx.execute("UPDATE sessions SET expires_at = '2000-01-01T00:00:00.000Z' "
                          "WHERE user_id = :id", {"id": viewer.user["id"]})
+    client.app[SESSION_CACHE].committed([{"entity": "session"}])  # as a real change's line would
     assert (await viewer.get("/auth/me")).status == 401
     received = 0
     for _ in range(12):  # 1.2 s of changes, one every 0.1 s: six heartbeat intervals

@@ -49,10 +49,11 @@ async def alive(db: Database, session_id: int) -> bool:
                                                            "now": clock.now_iso()}) is not None
 
 
-async def touch(db: Database, session_id: int) -> None:
-    """Remember that the session was just used."""
+async def touch_all(db: Database, session_ids: list, now: str) -> None:
+    """Remember that these sessions were used (at `now`), in one transaction."""
     async with db.write() as tx:
-        await tx.execute(Q.touch_session, {"id": session_id, "now": clock.now_iso()})
+        for session_id in session_ids:
+            await tx.execute(Q.touch_session, {"id": session_id, "now": now})
 
 
 async def list_active(db: Database, *, limit: int, offset: int) -> tuple[list[dict], int]:

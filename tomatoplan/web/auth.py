@@ -7,23 +7,21 @@ request for the handler (`current_auth`). The login routes are in `routes.auth`.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import re
-from typing import AsyncIterator, NoReturn, Optional
+from typing import NoReturn, Optional
 
 from aiohttp import web
 
-from ..base import clock
 from ..base.db import Database
 from ..base.errors import ApiError, Forbidden, Unauthorized
-from ..base.logs import Bursts
 from ..base.permissions import AUTHENTICATED, PERMISSION_LABELS, PUBLIC, Permission, permissions_of
-from ..rules import networks, sessions, tokens
+from ..rules import networks, tokens
 from ..rules.activity import Actor
 from ..rules.login import ANONYMOUS, printable
 from .endpoint import endpoint_of
+from .live_sessions import SESSION_CACHE, SESSION_TOUCHES
 from .state import CONFIG, DB, DENIALS, SIGNING_KEY
 
 log = logging.getLogger(__name__)
@@ -31,7 +29,6 @@ log = logging.getLogger(__name__)
 # aiohttp 3.13 has no typed request keys: this constant is the only string key we use.
 REQUEST_AUTH = "tomatoplan.auth"
 COOKIE_NAME = "tomatoplan_session"
-SESSION_TOUCH_SECONDS = 60
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # A JWT: three base64url parts. Ours are about 250 characters.
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
@@ -160,8 +157,7 @@ async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
         claims = tokens.decode_token(request.app[SIGNING_KEY], token)
     except Unauthorized as exc:
         _deny(request, exc, None)
-    db = request.app[DB]
-    row = await sessions.for_token(db, str(claims["jti"]))
+    row = await request.app[SESSION_CACHE].row_for(request.app[DB], str(claims["jti"]))
     if row is None or row["username"] != claims["sub"]:
         _deny(request, Unauthorized("Session expirée ou révoquée : reconnectez-vous.",
                                     code="session_revoked"), None, str(claims["sub"]))
@@ -182,50 +178,5 @@ async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
             f"Votre rôle ({auth.role}) ne permet pas : {PERMISSION_LABELS[declared.permission]}.",
             code="forbidden", permission=declared.permission.value), auth)
 
-    last_seen = clock.parse_iso(row["last_seen_at"])
-    if (clock.now() - last_seen).total_seconds() > SESSION_TOUCH_SECONDS:
-        request.app[SESSION_TOUCHES].touch(db, auth.session_id)
+    request.app[SESSION_TOUCHES].touch(auth.session_id)
     return await handler(request)
-
-
-class SessionTouches:
-    """Remembers that sessions were used, in the background: a read never waits for the
-    writer (a restore holds it for a minute per million missions). One pending write per
-    session at most; those still pending at shutdown are cancelled (rolled back: harmless)."""
-
-    def __init__(self) -> None:
-        self.pending: dict[int, asyncio.Task] = {}
-        self._failures = Bursts(60.0)
-
-    def touch(self, db, session_id: int) -> None:
-        if session_id in self.pending:
-            return
-        task = asyncio.ensure_future(sessions.touch(db, session_id))
-        self.pending[session_id] = task
-        task.add_done_callback(lambda done: self._done(session_id, done))
-
-    def _done(self, session_id: int, task: asyncio.Task) -> None:
-        self.pending.pop(session_id, None)
-        if not task.cancelled() and task.exception() is not None:
-            held = self._failures.check()
-            if held is not None:
-                log.error("could not record the use of session %d: %s (%d more in the last "
-                          "minute)", session_id, task.exception(), held)
-
-    async def close(self) -> None:
-        tasks = list(self.pending.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-
-SESSION_TOUCHES = web.AppKey("session_touches", SessionTouches)
-
-
-async def session_touches_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Record session use in the background while the server runs; stop before the database."""
-    touches = app[SESSION_TOUCHES] = SessionTouches()
-    try:
-        yield
-    finally:
-        await touches.close()

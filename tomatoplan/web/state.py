@@ -12,7 +12,7 @@ import asyncio
 import datetime
 import logging
 import time
-from typing import AsyncIterator
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
@@ -87,28 +87,41 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
         await scheduler.stop()
 
 
+def run_every(seconds: float, job: Callable[[], Awaitable[Any]]) -> asyncio.Future:
+    """Run `job()` every `seconds` in the background until the task is cancelled; the job
+    deals with its own errors."""
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            await job()
+
+    return asyncio.ensure_future(loop())
+
+
+async def cancelled(task: asyncio.Future) -> None:
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
 async def denials_ctx(app: web.Application) -> AsyncIterator[None]:
     """Write the tallied refusals every second, and what is left at stop, before the
     database closes. A failing write is retried at the next flush (said once per minute)."""
     denials = app[DENIALS]
     bursts = Bursts(60.0)
 
-    async def flush_forever() -> None:
-        while True:
-            await asyncio.sleep(DENIALS_FLUSH_SECONDS)
-            try:
-                await denials.flush(app[DB])
-            except Exception as exc:  # the disk, the database: keep counting, retry
-                if bursts.check() is not None:
-                    log.error("could not write %d refusal tallies to the activity log: %s",
-                              denials.pending(), exc)
+    async def flush() -> None:
+        try:
+            await denials.flush(app[DB])
+        except Exception as exc:  # the disk, the database: keep counting, retry
+            if bursts.check() is not None:
+                log.error("could not write %d refusal tallies to the activity log: %s",
+                          denials.pending(), exc)
 
-    task = asyncio.ensure_future(flush_forever())
+    task = run_every(DENIALS_FLUSH_SECONDS, flush)
     try:
         yield
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await cancelled(task)
         try:
             await denials.flush(app[DB], everything=True)
         except Exception as exc:
