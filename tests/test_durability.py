@@ -97,7 +97,7 @@ class Writers:
         self.lock = threading.Lock()
         self.threads = [threading.Thread(target=self._write, args=(n,)) for n in range(count)]
 
-    def __enter__(self) -> "Writers":
+    def __enter__(self) -> Writers:
         for thread in self.threads:
             thread.start()
         return self
@@ -161,6 +161,28 @@ def test_kill_9_under_write_load_loses_no_acknowledged_write(pyz, tmp_path):
         assert stored_missions(database).keys() >= acknowledged.keys()
 
 
+def race(port: int, token: str, path: str, version: int, count: int = 20) -> list[int]:
+    """`count` clients PUT `path` with If-Match `version`, released at the same instant."""
+    clients = [Client(port, token) for _ in range(count)]
+    start = threading.Barrier(count)
+    answers: list[int] = []
+
+    def update(client: Client, number: int) -> None:
+        start.wait()
+        status, _ = client.call("PUT", path, {"remarques": f"client {number}"},
+                                headers={"If-Match": f'"{version}"'})
+        answers.append(status)
+
+    threads = [threading.Thread(target=update, args=(client, n)) for n, client in enumerate(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    for client in clients:
+        client.close()
+    return answers
+
+
 def test_twenty_clients_updating_one_version_at_once_one_wins(pyz, tmp_path):
     port = free_port()
     with server(pyz, tmp_path, port) as process:
@@ -171,27 +193,9 @@ def test_twenty_clients_updating_one_version_at_once_one_wins(pyz, tmp_path):
         assert status == 201
         path = f"/missions/{mission['id']}"  # type: ignore[index]
         successes = 0
-        for round_number in range(3):
-            clients = [Client(port, token) for _ in range(20)]
-            start = threading.Barrier(len(clients))
-            answers: list[int] = []
-
-            def update(client: Client, number: int, version: int) -> None:
-                start.wait()
-                status, _ = client.call("PUT", path, {"remarques": f"client {number}"},
-                                        headers={"If-Match": f'"{version}"'})
-                answers.append(status)
-
-            threads = [threading.Thread(target=update, args=(client, n, round_number + 1))
-                       for n, client in enumerate(clients)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(60)
-            assert sorted(answers) == [200] + [412] * 19
+        for version in (1, 2, 3):
+            assert sorted(race(port, token, path, version)) == [200] + [412] * 19
             successes += 1
-            for client in clients:
-                client.close()
         status, final = creator.call("GET", path)
         assert final["version"] == 1 + successes  # type: ignore[index]
         creator.close()
