@@ -169,7 +169,7 @@ def race(port: int, token: str, path: str, version: int, count: int = 20) -> lis
 
     def update(client: Client, number: int) -> None:
         start.wait()
-        status, _ = client.call("PUT", path, {"remarques": f"client {number}"},
+        status, _ = client.call("PUT", path, {"remarques": f"v{version} client {number}"},
                                 headers={"If-Match": f'"{version}"'})
         answers.append(status)
 
