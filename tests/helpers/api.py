@@ -80,3 +80,10 @@ async def invalid_fields(response) -> dict:
     """{field: code} of a 422 answer."""
     body = await problem(response, 422, "validation_error")
     return {error["field"]: error["code"] for error in body["errors"]}
+
+
+async def stale_fields(response) -> dict:
+    """{field: code} of a 409 reference_not_found answer: a request valid in itself that names
+    what does not exist (any more)."""
+    body = await problem(response, 409, "reference_not_found")
+    return {error["field"]: error["code"] for error in body["errors"]}

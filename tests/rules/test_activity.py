@@ -106,11 +106,11 @@ async def test_refused_changes_write_no_line(admin, client):
     refused = [
         ("POST", "/missions", {"date_mission": MONDAY, "destination": "P", "chauffeur_id": 1}, 409),
         ("PUT", "/missions/1", {"chauffeur_id": 1}, 409),
-        ("PUT", "/missions/1", {"chauffeur_id": 2}, 422),
+        ("PUT", "/missions/1", {"chauffeur_id": 2}, 409),
         ("POST", "/missions", {"date_mission": "2024-02-30", "destination": "P"}, 422),
         ("POST", "/chauffeurs/1/absences", {"date_debut": MONDAY, "date_fin": "2024-01-01"}, 422),
         ("DELETE", "/missions/9", None, 404),
-        ("POST", "/voyages", {"code": "X", "competences_requises": ["NOPE"]}, 422),
+        ("POST", "/voyages", {"code": "X", "competences_requises": ["NOPE"]}, 409),
     ]
     for method, path, body, status in refused:
         response = await admin.request(method, path, json=body)

@@ -66,6 +66,7 @@ async def test_an_absent_chauffeur_cannot_be_assigned_on_any_day_of_the_absence(
     ((None, None), ("08:00", "10:00"), False),       # no time: never overlaps
     (("08:00", "10:00"), (None, None), False),
     (("22:00", "02:00"), ("23:30", "23:45"), True),  # ends after midnight
+    (("06:00", "06:00"), ("20:00", "21:00"), True),  # an end equal to the start: 24 hours
 ])
 async def test_overlapping_missions_the_same_day_conflict(admin, existing, new, conflict):
     chauffeur = await make_chauffeur(admin)
@@ -221,4 +222,5 @@ def test_spans_count_minutes_from_the_checked_days_midnight():
     assert span("2024-01-14", "22:00", "02:00", day) == (-120, 120)
     assert span("2024-01-16", "01:00", None, day) == (1500, 1500)
     assert span("2024-01-15", None, None, day) is None
+    assert span("2024-01-15", "06:00", "06:00", day) == (360, 1800)  # a full day
     assert overlaps((360, 480), (479, 479)) and not overlaps((360, 480), (480, 600))

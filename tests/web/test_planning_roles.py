@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers.api import invalid_fields
+from tests.helpers.api import invalid_fields, problem
 from tests.helpers.planning import (
     MONDAY,
     add_absence,
@@ -126,7 +126,7 @@ async def test_prix_and_cout_are_shown_only_to_roles_that_read_finance(admin, as
 
 @pytest.mark.parametrize(("role", "verb"), [("planner", "post"), ("planner_advanced", "post"),
                                             ("planner", "put"), ("planner_advanced", "put")])
-async def test_writing_finance_fields_without_the_permission_is_422_not_permitted(
+async def test_writing_finance_fields_without_the_permission_is_403_finance_forbidden(
         admin, as_role, client, role, verb):
     await make_mission(admin, prix="10.00")
     api = await as_role(role)
@@ -138,7 +138,8 @@ async def test_writing_finance_fields_without_the_permission_is_422_not_permitte
         response = await api.put("/missions/1", json={"remarques": "ok", "cout": "12.345"})
     expected = {"prix": "not_permitted", "cout": "not_permitted"} if verb == "post" else {
         "cout": "not_permitted"}
-    assert await invalid_fields(response) == expected
+    body = await problem(response, 403, "finance_forbidden")
+    assert {error["field"]: error["code"] for error in body["errors"]} == expected
     assert await stored(client) == before
 
 

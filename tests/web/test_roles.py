@@ -18,7 +18,7 @@ from tomatoplan.base.permissions import AUTHENTICATED, PUBLIC, ROLES, Permission
 from tomatoplan.web.endpoint import endpoint_of
 from tomatoplan.web.openapi import documented_routes
 
-PLACEHOLDER_VALUES = {"date": "2024-01-15", "path": "docs-init.js"}
+PLACEHOLDER_VALUES = {"date": "2024-01-15", "path": "docs-init.js", "name": "backup_20240115_120000.db"}
 
 
 def concrete(path: str) -> str:

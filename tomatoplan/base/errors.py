@@ -51,6 +51,26 @@ class RequestTimeout(ApiError):
     status, code, title = 408, "request_timeout", "Requête trop lente"
 
 
+class StaleReferences(ApiError):
+    """409 for a request valid in itself that meets the data as it is now: it names a voyage,
+    chauffeur or skill that does not exist (any more), or leaves a stored record inconsistent.
+    One entry per field in `errors`, as a 422 has."""
+
+    status, code, title = 409, "reference_not_found", "Données introuvables ou incohérentes"
+
+    def __init__(self, errors: list[dict], detail: Optional[str] = None, code: Optional[str] = None):
+        fields = ", ".join(sorted({error["field"] for error in errors}))
+        super().__init__(detail or f"Introuvable ou incohérent avec l'existant : {fields}",
+                         code=code, errors=errors)
+        self.errors = errors
+
+
+def raise_if_stale(errors: list) -> None:
+    """409 listing the references that do not exist, when there is one."""
+    if errors:
+        raise StaleReferences(errors)
+
+
 class PreconditionFailed(ApiError):
     status, code, title = 412, "precondition_failed", "Version périmée"
 

@@ -4,21 +4,16 @@ how it describes itself in OpenAPI (see `schema` for the objects made of them).
 
 from __future__ import annotations
 
-import datetime
 import decimal
+import math
 import re
 from typing import Any, Optional, Sequence
+
+from .formats import DATE_PATTERN, SPACE, SPACES, FieldError, is_utf8, parse_date, parse_time
 
 MISSING = object()
 # The largest id SQLite can hold (a signed 64-bit integer).
 MAX_ID = 2**63 - 1
-
-
-class FieldError(Exception):
-    def __init__(self, code: str, detail: str):
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
 
 
 class Field:
@@ -76,28 +71,38 @@ class Text(Field):
     def check(self, value: Any) -> Any:
         if not isinstance(value, str):
             raise FieldError("type", "Texte attendu.")
-        if self.strip:
-            value = value.strip()
+        if len(value) > self.max_length:  # as sent, as the OpenAPI document says
+            raise FieldError("too_long", f"Au plus {self.max_length} caractères.")
         if "\x00" in value:
             raise FieldError("format", "Caractère nul interdit.")
-        if not _is_utf8(value):
+        if not is_utf8(value):
             raise FieldError("format", "Caractères invalides (demi-paire UTF-16 isolée).")
+        if self.strip:
+            value = value.strip(SPACES)
         if len(value) < self.min_length:
             if self.min_length == 1:
                 raise FieldError("too_short", "Ne peut pas être vide.")
             raise FieldError("too_short", f"Au moins {self.min_length} caractères.")
-        if len(value) > self.max_length:
-            raise FieldError("too_long", f"Au plus {self.max_length} caractères.")
         if self.pattern is not None and not self.pattern.fullmatch(value):
             raise FieldError("format", "Format invalide.")
         return value
 
+    def schema_pattern(self) -> str:
+        """What `check` accepts, as one anchored regular expression: the pattern (or, without
+        one, no NUL and something not blank when required) between the spaces `strip` drops."""
+        if self.pattern is not None:
+            inner = self.pattern.pattern
+        elif self.min_length:
+            inner = r"[^\x00]*[^ \t\n\r\f\v\x00][^\x00]*"
+        else:
+            inner = r"[^\x00]*"
+        space = f"{SPACE}*" if self.strip else ""
+        return f"^{space}(?:{inner}){space}$"
+
     def extra_schema(self) -> dict:
-        schema: dict[str, Any] = {"maxLength": self.max_length}
+        schema: dict[str, Any] = {"maxLength": self.max_length, "pattern": self.schema_pattern()}
         if self.min_length:
             schema["minLength"] = self.min_length
-        if self.pattern is not None:
-            schema["pattern"] = self.pattern.pattern
         return schema
 
 
@@ -125,6 +130,8 @@ class Integer(Field):
         self.maximum = maximum
 
     def check(self, value: Any) -> Any:
+        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+            value = int(value)  # 12.0 is an integer for JSON Schema, as for JavaScript clients
         if isinstance(value, bool) or not isinstance(value, int):
             raise FieldError("type", "Nombre entier attendu.")
         if self.minimum is not None and value < self.minimum:
@@ -158,7 +165,7 @@ class Date(Field):
         return parse_date(value)
 
     def extra_schema(self) -> dict:
-        return {"format": "date"}
+        return {"format": "date", "pattern": DATE_PATTERN}
 
 
 class Time(Field):
@@ -179,22 +186,68 @@ class Money(Field):
     def check(self, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
             raise FieldError("type", "Montant attendu (ex. \"125.50\").")
-        try:
-            amount = decimal.Decimal(str(value).strip())
-        except decimal.InvalidOperation:
-            raise FieldError("type", "Montant attendu (ex. \"125.50\").") from None
-        if not amount.is_finite():
-            raise FieldError("format", "Montant fini attendu (ex. \"125.50\").")
-        # Bounded before rounding: quantize() fails past 28 digits.
-        if abs(amount) >= decimal.Decimal("1000000000"):
+        if isinstance(value, str):
+            if not MONEY_TEXT.fullmatch(value):
+                number = re.fullmatch(r"-?[0-9]+(?:\.([0-9]+))?", value)
+                if value.strip().lower().lstrip("+-") in ("nan", "inf", "infinity"):
+                    raise FieldError("format", "Montant fini attendu (ex. \"125.50\").")
+                if number is None:
+                    raise FieldError("type", "Montant attendu (ex. \"125.50\").")
+                if number.group(1) and len(number.group(1)) > 2:
+                    raise FieldError("format", "Deux décimales au plus.")
+                raise FieldError("out_of_range", "Montant hors limites (moins d'un milliard).")
+            amount = decimal.Decimal(value)
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                raise FieldError("format", "Montant fini attendu (ex. \"125.50\").")
+            if abs(value) >= MONEY_LIMIT:
+                raise FieldError("out_of_range", "Montant hors limites (moins d'un milliard).")
+            # A JSON number is binary: 0.57 arrives as 0.5700000000000001 from some clients.
+            cents = round(value * 100)
+            if abs(value * 100 - cents) > 1e-6:
+                raise FieldError("format", "Deux décimales au plus.")
+            amount = decimal.Decimal(cents) / 100
+        else:
+            amount = decimal.Decimal(value)
+        if abs(amount) >= MONEY_LIMIT:
             raise FieldError("out_of_range", "Montant hors limites (moins d'un milliard).")
-        cents = amount.quantize(decimal.Decimal("0.01"))
-        if amount != cents:
+        cents_amount = amount.quantize(decimal.Decimal("0.01"))
+        if amount != cents_amount:
             raise FieldError("format", "Deux décimales au plus.")
-        return cents
+        return cents_amount
 
     def extra_schema(self) -> dict:
-        return {"pattern": r"^-?\d+(\.\d{1,2})?$", "examples": ["125.50"]}
+        # `pattern` constrains the strings, the bounds and `multipleOf` the numbers.
+        return {"pattern": f"^{MONEY_TEXT.pattern}$", "exclusiveMinimum": -MONEY_LIMIT,
+                "exclusiveMaximum": MONEY_LIMIT, "multipleOf": 0.01, "examples": ["125.50"]}
+
+
+MONEY_LIMIT = 1_000_000_000
+MONEY_TEXT = re.compile(r"-?[0-9]{1,9}(?:\.[0-9]{1,2})?")
+
+
+class CommaList(Field):
+    """Several of `choices` in one query parameter, separated by commas (`topics=a,b`); the
+    set of them (empty when none is given)."""
+
+    json_type = "array"
+
+    def __init__(self, choices: Sequence[str], description: str = "", **kwargs: Any):
+        super().__init__(description, **kwargs)
+        self.choices = tuple(choices)
+
+    def check(self, value: Any) -> Any:
+        if not isinstance(value, str):
+            raise FieldError("type", "Liste attendue, séparée par des virgules.")
+        wanted = {item.strip() for item in value.split(",") if item.strip()}
+        unknown = sorted(wanted - set(self.choices))
+        if unknown:
+            raise FieldError("choice", f"Inconnus : {', '.join(unknown)[:200]}. "
+                                       f"Possibles : {', '.join(self.choices)}.")
+        return frozenset(wanted)
+
+    def extra_schema(self) -> dict:
+        return {"items": {"type": "string", "enum": list(self.choices)}}
 
 
 class ListOf(Field):
@@ -227,39 +280,6 @@ class ListOf(Field):
         if self.unique:
             schema["uniqueItems"] = True
         return schema
-
-
-# A planning lives between these years; the bounds also keep date arithmetic (a week, the
-# day after) away from the ends of Python's calendar.
-FIRST_YEAR, LAST_YEAR = 1900, 2999
-# The bounds of a date range left open by the client ("from the start", "to the end").
-EARLIEST_DATE, LATEST_DATE = "0001-01-01", "9999-12-31"
-
-
-def _is_utf8(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def parse_date(value: str) -> datetime.date:
-    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
-        raise FieldError("format", "Date attendue au format AAAA-MM-JJ.")
-    try:
-        day = datetime.date.fromisoformat(value)
-    except ValueError:
-        raise FieldError("format", f"Date impossible : {value}.") from None
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise FieldError("out_of_range", f"Année entre {FIRST_YEAR} et {LAST_YEAR} attendue.")
-    return day
-
-
-def parse_time(value: str) -> str:
-    if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", value):
-        raise FieldError("format", "Heure attendue au format HH:MM (00:00 à 23:59).")
-    return value
 
 
 def id_field(description: str, **kwargs: Any) -> Integer:

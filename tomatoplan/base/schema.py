@@ -11,18 +11,23 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping, Sequence
 
 from .errors import ValidationFailed
-from .fields import MISSING, Boolean, Field, FieldError, Integer
+from .fields import MISSING, Boolean, Field, Integer
+from .formats import FieldError
 
 
 class Schema:
     """A JSON object with known fields; `validate` cleans it or lists every bad field."""
 
     def __init__(self, name: str, fields: Mapping[str, Field], description: str = "",
-                 checks: Sequence[Callable[[dict], list]] = ()):
+                 checks: Sequence[Callable[[dict], list]] = (),
+                 rules: Callable[[bool], list] = lambda partial: []):
+        """`rules(partial)`: what the handler checks across fields, as JSON Schema fragments
+        for the OpenAPI document (`allOf`), so that a request it calls valid is accepted."""
         self.name = name
         self.fields = dict(fields)
         self.description = description
         self.checks = tuple(checks)
+        self.rules = rules
 
     def validate(self, payload: Any, *, partial: bool = False) -> dict:
         """Clean values; `partial` (PUT) lets any required field be left out."""
@@ -65,6 +70,9 @@ class Schema:
                     if field.required and not field.read_only]
         if required and not for_update:
             schema["required"] = required
+        rules = self.rules(for_update)
+        if rules:
+            schema["allOf"] = rules
         if self.description:
             schema["description"] = self.description
         return schema
@@ -102,11 +110,14 @@ class Query:
         return cleaned
 
     def openapi_parameters(self) -> list[dict]:
-        return [
-            {"name": key, "in": "query", "required": field.required,
-             "description": field.description, "schema": field.json_schema()}
-            for key, field in self.fields.items()
-        ]
+        parameters = []
+        for key, field in self.fields.items():
+            parameter = {"name": key, "in": "query", "required": field.required,
+                         "description": field.description, "schema": field.json_schema()}
+            if field.json_type == "array":  # a,b,c in one parameter
+                parameter.update(style="form", explode=False)
+            parameters.append(parameter)
+        return parameters
 
 
 def _coerce_query(field: Field, raw: str) -> Any:

@@ -12,7 +12,7 @@ from typing import Optional
 from ..base import sqlfiles
 from ..base.db import Database
 from ..base.errors import NotFound, invalid, raise_if_invalid
-from ..base.fields import EARLIEST_DATE, LATEST_DATE
+from ..base.formats import EARLIEST_DATE, LATEST_DATE
 from .activity import Actor
 from .chauffeurs import full_name, load_chauffeur
 from .records import Records, api_values, meta

@@ -10,7 +10,7 @@ import datetime
 from typing import Optional
 
 from ..base.db import Database
-from ..base.errors import ValidationFailed, invalid
+from ..base.errors import StaleReferences, invalid
 from . import absences, chauffeurs, missions, voyages
 from .assignment import find_problems
 from .hours import span
@@ -30,8 +30,8 @@ async def available_drivers(db: Database, day: datetime.date, *, voyage_id: Opti
         if voyage_id is not None:
             voyage = await voyages.find_voyage(session, voyage_id)
             if voyage is None:
-                raise ValidationFailed([invalid("voyage_id", "not_found",
-                                                f"Voyage {voyage_id} introuvable.")])
+                raise StaleReferences([invalid("voyage_id", "not_found",
+                                               f"Voyage {voyage_id} introuvable.")])
         everyone = await chauffeurs.all_chauffeurs(session)
         away = chauffeurs.by_chauffeur(await absences.all_on(session, day))
         busy = chauffeurs.by_chauffeur(await missions.assigned_around(session, day))

@@ -10,7 +10,7 @@ from typing import Optional
 
 from ..base import sqlfiles
 from ..base.db import Database, WriteSession
-from ..base.errors import Conflict, NotFound, ValidationFailed, invalid
+from ..base.errors import Conflict, NotFound, StaleReferences, invalid
 from .activity import Actor
 from .chauffeurs import full_name, load_chauffeur
 from .records import Records, api_values, meta
@@ -45,10 +45,10 @@ COMPETENCES = Records("competence", COMPETENCE_FIELDS, load=_competence,
 
 
 async def _guard(tx: WriteSession, chauffeur: dict, code: str, competence_id: Optional[int]) -> None:
-    """422 when the catalogue lacks the code; 409 when the chauffeur already holds it."""
+    """409 when the catalogue lacks the code, or when the chauffeur already holds it."""
     if await skill_with_code(tx, code) is None:
-        raise ValidationFailed([invalid("code", "not_found",
-                                        f"Compétence {code} absente du catalogue (GET /competences).")])
+        raise StaleReferences([invalid("code", "not_found",
+                                       f"Compétence {code} absente du catalogue (GET /competences).")])
     holder = await tx.fetch_one(Q.competence_by_code, {"chauffeur_id": chauffeur["id"],
                                                        "skill_code": code})
     if holder is not None and holder["id"] != competence_id:

@@ -1,8 +1,8 @@
 """Times of day (HH:MM) and the minutes a trip occupies; voyages and missions share them.
 
 A trip occupies [heure_debut, heure_fin) on its day; an end before the start means it ends
-the next day. A trip without heure_debut has no known time and never overlaps; one with a
-start but no end occupies only its start minute.
+the next day, an end equal to the start 24 hours later. A trip without heure_debut has no
+known time and never overlaps; one with a start but no end occupies only its start minute.
 """
 
 from __future__ import annotations
@@ -20,17 +20,25 @@ def _minutes(hhmm: str) -> int:
     return int(hours) * 60 + int(minutes)
 
 
-def hours_errors(values: Mapping[str, Any]) -> list:
-    """An end time needs a start time and may not equal it (an end before the start means
-    the trip ends after midnight)."""
+def hours_errors(values: Mapping[str, Any], *, partial: bool = False) -> list:
+    """An end time needs a start time (an end before the start means the trip ends after
+    midnight, an end equal to it 24 hours later)."""
     debut, fin = values.get("heure_debut"), values.get("heure_fin")
-    if fin is None:
-        return []
+    if fin is None or (partial and "heure_debut" not in values):
+        return []  # `partial`: the start left out keeps its stored value (see the caller)
     if debut is None:
         return [invalid("heure_fin", "requires_start", "Une heure de fin demande une heure de début.")]
-    if fin == debut:
-        return [invalid("heure_fin", "empty_interval", "L'heure de fin doit différer de l'heure de début.")]
     return []
+
+
+def hours_schema(partial: bool) -> list:
+    """`hours_errors` as JSON Schema: a string heure_fin needs a string heure_debut (beside it;
+    in a partial body, only when the body gives heure_debut at all)."""
+    needs = {"properties": {"heure_debut": {"type": "string"}}}
+    if not partial:
+        needs["required"] = ["heure_debut"]
+    return [{"if": {"required": ["heure_fin"], "properties": {"heure_fin": {"type": "string"}}},
+             "then": needs}]
 
 
 def span(date_mission: str, heure_debut: Optional[str], heure_fin: Optional[str],

@@ -13,8 +13,8 @@ from typing import Optional
 
 from ..base import sqlfiles
 from ..base.db import Database, WriteSession
-from ..base.errors import Conflict, NotFound, invalid, raise_if_invalid
-from ..base.fields import EARLIEST_DATE, LATEST_DATE
+from ..base.errors import Conflict, NotFound, invalid, raise_if_invalid, raise_if_stale
+from ..base.formats import EARLIEST_DATE, LATEST_DATE
 from ..base.money import amount_text, cents
 from ..base.permissions import FINANCE_FIELDS, visible_record
 from . import chauffeurs, voyages
@@ -130,7 +130,8 @@ async def assigned_around(session, day: datetime.date) -> list:
 
 async def _references(tx: WriteSession, mission: dict, before: Optional[dict]
                       ) -> tuple[Optional[dict], list]:
-    """The mission's voyage, and 422 entries for a voyage or chauffeur that does not exist."""
+    """The mission's voyage, and the entries (a 409's) for a voyage or chauffeur that does
+    not exist."""
     errors = []
     voyage = None
     if mission["voyage_id"] is not None:
@@ -169,17 +170,23 @@ async def create_mission(db: Database, actor: Actor, fields: dict, *, force: boo
     given = api_values(fields)
     mission = {**MISSION_DEFAULTS, **given}
     async with db.write() as tx:
-        voyage, errors = await _references(tx, mission, None)
+        errors = hours_errors(mission)
+        if mission.get("destination") is None and mission.get("voyage_id") is None:
+            errors.append(invalid("destination", "required",
+                                  "Champ obligatoire (sauf si le voyage donne une destination)."))
+        raise_if_invalid(errors)
+        voyage, stale = await _references(tx, mission, None)
         if voyage is not None:
             for key in ("destination", "origine"):
                 if key not in given:
                     mission[key] = voyage[key]
             if "heure_debut" not in given and "heure_fin" not in given:
                 mission["heure_debut"], mission["heure_fin"] = voyage["heure_debut"], voyage["heure_fin"]
-        if mission.get("destination") is None:
-            errors.append(invalid("destination", "required",
-                                  "Champ obligatoire (sauf si le voyage donne une destination)."))
-        raise_if_invalid(errors + hours_errors(mission))
+            if not mission.get("destination"):  # a voyage may have none ("" or null)
+                stale.append(invalid("destination", "required",
+                                     f"Le voyage {voyage['code']} n'a pas de destination : "
+                                     "donnez-la."))
+        raise_if_stale(stale)
         problems = await _assignment(tx, mission, None, voyage, force)
         created = await MISSIONS.create(tx, actor, mission, **_forced(problems),
                                         summary=lambda made: _summary("Création", made, problems))
@@ -196,8 +203,9 @@ async def update_mission(db: Database, actor: Actor, mission_id: int, changes: d
         after = merged(current, api_values(changes))
         if after is None:
             return shown(current)
-        voyage, errors = await _references(tx, after, current)
-        raise_if_invalid(errors + hours_errors(after))
+        raise_if_invalid(hours_errors(changes, partial=True))
+        voyage, stale = await _references(tx, after, current)
+        raise_if_stale(stale + hours_errors(after))  # with what is stored, not in the body
         revived = current["statut"] == "annule" and after["statut"] != "annule"
         problems = []
         if revived or any(after[key] != current[key] for key in ASSIGNMENT_FIELDS):

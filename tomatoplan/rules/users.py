@@ -19,6 +19,10 @@ from .records import Records, merged
 Q = sqlfiles.load("users")
 
 USERNAME_PATTERN = re.compile(r"[A-Z0-9_][A-Z0-9._\-]{0,63}")
+# What a client may send for a Windows account: NAME, DOMAIN\NAME or NAME@domain (ASCII).
+WINDOWS_ACCOUNT = (r"(?:[A-Za-z0-9][A-Za-z0-9._-]*\\)?[A-Za-z0-9_][A-Za-z0-9._-]{0,63}"
+                   r"(?:@[A-Za-z0-9][A-Za-z0-9.-]*)?")
+_WINDOWS_ACCOUNT = re.compile(WINDOWS_ACCOUNT)
 USER_FIELDS = ("username", "display_name", "email", "role", "active")
 
 
@@ -45,6 +49,8 @@ def normalise_username(raw: str) -> str:
         raise InvalidUsername(
             "Identifiant invalide : lettres non accentuées, chiffres, '.', '_' et '-' seulement."
         )
+    if not _WINDOWS_ACCOUNT.fullmatch(raw.strip()):
+        raise InvalidUsername("Identifiant invalide : attendu NOM, DOMAINE\\NOM ou NOM@domaine.")
     return name
 
 

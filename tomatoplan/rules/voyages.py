@@ -10,7 +10,7 @@ from typing import Optional
 
 from ..base import sqlfiles
 from ..base.db import Database, WriteSession
-from ..base.errors import Conflict, NotFound, invalid, raise_if_invalid
+from ..base.errors import Conflict, NotFound, invalid, raise_if_invalid, raise_if_stale
 from .activity import Actor
 from .hours import hours_errors
 from .records import Records, api_values, meta
@@ -101,14 +101,15 @@ async def list_voyages(db: Database, *, actif: Optional[bool], limit: int, offse
 
 
 async def _check(tx: WriteSession, voyage: dict, voyage_id: Optional[int]) -> None:
-    """422 for bad times or skills missing from the catalogue; 409 for a code already used."""
-    errors = hours_errors(voyage)
+    """409 for skills missing from the catalogue, hours inconsistent with what is stored, or
+    a code already used (the body's own hours were checked: 422)."""
+    stale = hours_errors(voyage)
     unknown = [code for code in voyage["competences_requises"]
                if await skill_with_code(tx, code) is None]
     if unknown:
-        errors.append(invalid("competences_requises", "not_found",
-                              f"Compétence(s) absente(s) du catalogue : {', '.join(unknown)}."))
-    raise_if_invalid(errors)
+        stale.append(invalid("competences_requises", "not_found",
+                             f"Compétence(s) absente(s) du catalogue : {', '.join(unknown)}."))
+    raise_if_stale(stale)
     holder = await tx.fetch_one(Q.voyage_by_code, {"code": voyage["code"]})
     if holder is not None and holder["id"] != voyage_id:
         raise Conflict(f"Le code {voyage['code']} est déjà celui du voyage {holder['id']}.",
@@ -132,6 +133,7 @@ def _sorted_lists(values: dict) -> dict:
 
 async def create_voyage(db: Database, actor: Actor, fields: dict) -> dict:
     values = _sorted_lists({**VOYAGE_DEFAULTS, **api_values(fields)})
+    raise_if_invalid(hours_errors(values))
     async with db.write() as tx:
         await _check(tx, values, None)
         return await VOYAGES.create(
@@ -141,6 +143,7 @@ async def create_voyage(db: Database, actor: Actor, fields: dict) -> dict:
 
 async def update_voyage(db: Database, actor: Actor, voyage_id: int, changes: dict,
                         expected: Optional[int]) -> dict:
+    raise_if_invalid(hours_errors(changes, partial=True))
     async with db.write() as tx:
 
         async def check_and_write_skills(current: dict, after: dict) -> None:

@@ -15,13 +15,15 @@ from aiohttp import web
 
 from ..base.errors import (
     BadRequest,
+    Forbidden,
     NotFound,
     PreconditionFailed,
     RequestTimeout,
     ValidationFailed,
     invalid,
 )
-from ..base.fields import MAX_ID, FieldError, parse_date
+from ..base.fields import MAX_ID
+from ..base.formats import FieldError, parse_date
 from ..base.permissions import Permission
 from ..base.schema import Schema
 from .auth import current_auth
@@ -82,7 +84,8 @@ async def read_json(request: web.Request) -> Any:
 async def read_body(request: web.Request, schema: Schema, *, partial: bool = False,
                     guarded: tuple = ()) -> dict:
     """The validated JSON body. Fields of `guarded` need the finance write permission: carried
-    without it they are listed as `not_permitted`, with every other bad field."""
+    without it they are listed as `not_permitted` with every other bad field (422), or, when
+    the body is valid otherwise, refused with a 403 `finance_forbidden` listing them."""
     payload = await read_json(request)
     errors: list = []
     cleaned: dict = {}
@@ -90,13 +93,17 @@ async def read_body(request: web.Request, schema: Schema, *, partial: bool = Fal
         cleaned = schema.validate(payload, partial=partial)
     except ValidationFailed as exc:
         errors = list(exc.errors)
+    denied: list = []
     if guarded and isinstance(payload, dict) and not current_auth(request).can(Permission.WRITE_FINANCE):
-        denied = [key for key in guarded if key in payload]
-        errors = [error for error in errors if error["field"] not in denied]
-        errors += [invalid(key, "not_permitted", "Votre rôle ne permet pas de modifier les champs "
-                                                 "financiers.") for key in denied]
+        names = [key for key in guarded if key in payload]
+        errors = [error for error in errors if error["field"] not in names]
+        denied = [invalid(key, "not_permitted", "Votre rôle ne permet pas de modifier les champs "
+                                                "financiers.") for key in names]
     if errors:
-        raise ValidationFailed(errors)
+        raise ValidationFailed(errors + denied)
+    if denied:
+        raise Forbidden(f"Votre rôle ne permet pas de modifier : {', '.join(e['field'] for e in denied)}.",
+                        code="finance_forbidden", errors=denied)
     return cleaned
 
 

@@ -10,8 +10,10 @@ from typing import Any, Optional
 from aiohttp import web
 
 from .. import __version__
+from ..base.formats import DATE_PATTERN
 from ..base.permissions import AUTHENTICATED, PUBLIC, Permission, markdown_table, roles_with
 from ..base.schema import Schema
+from ..rules import backup_folder
 from .endpoint import Endpoint, endpoint_of
 
 
@@ -83,6 +85,14 @@ ERROR_DESCRIPTIONS = {
     507: "Espace disque insuffisant : rien n'a été enregistré",
 }
 
+# Path parameters, by name, as the routes check them (ids: digits, 404 when none has it).
+ID_SCHEMA = {"type": "integer", "minimum": 0}
+PATH_SCHEMAS = {
+    "date": {"type": "string", "format": "date", "pattern": DATE_PATTERN},
+    "name": {"type": "string", "pattern": f"^{backup_folder.NAME_PATTERN.pattern}$",
+             "examples": ["backup_20240115_120000.db"]},
+}
+IF_MATCH_PATTERN = r'^(?:\*|"[0-9]{1,18}"|[0-9]{1,18})$'
 _PATH_PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")
 
 
@@ -107,7 +117,7 @@ def _operation(route: web.AbstractRoute, path: str, declared: Endpoint) -> dict:
 
     parameters = [
         {"name": name, "in": "path", "required": True,
-         "schema": {"type": "integer"} if name.endswith("id") else {"type": "string"}}
+         "schema": ID_SCHEMA if name.endswith("id") else PATH_SCHEMAS.get(name, {"type": "string"})}
         for name in _PATH_PARAM.findall(path)
     ]
     if declared.query is not None:
@@ -115,7 +125,8 @@ def _operation(route: web.AbstractRoute, path: str, declared: Endpoint) -> dict:
     if declared.etag and route.method in ("PUT", "DELETE", "PATCH"):
         parameters.append({"name": "If-Match", "in": "header", "required": False,
                            "description": "ETag reçu au GET : refuse (412) si l'enregistrement a changé",
-                           "schema": {"type": "string"}})
+                           "schema": {"type": "string", "pattern": IF_MATCH_PATTERN,
+                                      "examples": ['"1"']}})
     if parameters:
         operation["parameters"] = parameters
     if declared.body is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers.api import invalid_fields, problem
+from tests.helpers.api import invalid_fields, problem, stale_fields
 from tests.helpers.planning import (
     MONDAY,
     add_absence,
@@ -191,7 +191,7 @@ async def test_a_chauffeurs_skills_come_from_the_catalogue_once_each(admin, clie
     adr = await add_competence(admin, 1, "ADR", "2025-06-30")
     assert (adr["code"], adr["date_expiration"], adr["chauffeur_id"]) == ("ADR", "2025-06-30", 1)
     before = await stored(client)
-    assert await invalid_fields(await admin.post("/chauffeurs/1/competences", json={
+    assert await stale_fields(await admin.post("/chauffeurs/1/competences", json={
         "code": "PILOTE_LIGNE"})) == {"code": "not_found"}
     assert await invalid_fields(await admin.post("/chauffeurs/1/competences", json={
         "code": "adr"})) == {"code": "format"}
@@ -316,10 +316,14 @@ async def test_availability_for_a_voyage_needs_its_skills_valid_that_day_and_fre
 
 
 @pytest.mark.parametrize(("query", "fields"), [
-    ("?voyage_id=99", {"voyage_id": "not_found"}),
     ("?voyage_id=abc", {"voyage_id": "type"}),
     ("?tous=peut-etre", {"tous": "type"}),
     ("?date=2024-01-15", {"date": "unknown_parameter"}),
 ])
 async def test_availability_refuses_bad_parameters(admin, query, fields):
     assert await invalid_fields(await admin.get(f"/chauffeurs/disponibles/2024-01-15{query}")) == fields
+
+
+async def test_availability_for_a_voyage_that_does_not_exist_is_409(admin):
+    assert await stale_fields(await admin.get("/chauffeurs/disponibles/2024-01-15?voyage_id=99")
+                              ) == {"voyage_id": "not_found"}

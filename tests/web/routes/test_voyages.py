@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers.api import invalid_fields, problem
+from tests.helpers.api import invalid_fields, problem, stale_fields
 from tests.helpers.planning import make_mission, make_voyage, stored
 
 
@@ -54,7 +54,6 @@ async def test_a_voyage_code_is_unique(admin, client):
     ({"code": "A", "jours": ["funday"]}, {"jours": "choice"}),
     ({"code": "A", "jours": ["lundi", "lundi"]}, {"jours": "duplicate"}),
     ({"code": "A", "jours": "lundi"}, {"jours": "type"}),
-    ({"code": "A", "competences_requises": ["TELEPORTATION"]}, {"competences_requises": "not_found"}),
     ({"code": "A", "competences_requises": ["adr"]}, {"competences_requises": "format"}),
     ({"code": "A", "heure_debut": "25:00"}, {"heure_debut": "format"}),
     ({"code": "A", "heure_fin": "09:00"}, {"heure_fin": "requires_start"}),
@@ -64,6 +63,14 @@ async def test_a_voyage_code_is_unique(admin, client):
 async def test_a_bad_voyage_is_422_and_nothing_is_stored(admin, client, body, fields):
     before = await stored(client)
     assert await invalid_fields(await admin.post("/voyages", json=body)) == fields
+    assert await stored(client) == before
+
+
+async def test_a_voyage_requiring_a_skill_not_in_the_catalogue_is_409(admin, client):
+    before = await stored(client)
+    assert await stale_fields(await admin.post("/voyages", json={
+        "code": "A", "competences_requises": ["TELEPORTATION"]})) == {
+        "competences_requises": "not_found"}
     assert await stored(client) == before
 
 

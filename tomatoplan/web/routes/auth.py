@@ -9,6 +9,7 @@ from ...base.permissions import AUTHENTICATED, PERMISSION_LABELS, PUBLIC, Permis
 from ...base.schema import Schema
 from ...rules import login as login_rules
 from ...rules import sessions, users
+from ...rules.users import WINDOWS_ACCOUNT
 from ..auth import COOKIE_NAME, client_address, current_auth
 from ..endpoint import endpoint
 from ..http import json_response, read_json
@@ -19,7 +20,7 @@ TAG = "Authentification"
 
 LOGIN_BODY = Schema("Login", {
     "username": Text("Identifiant Windows : JEAN.DUPONT, CORP\\jean.dupont ou jean.dupont@corp.local",
-                     required=True, max_length=256, example="JEAN.DUPONT"),
+                     required=True, max_length=256, pattern=WINDOWS_ACCOUNT, example="JEAN.DUPONT"),
     # What Windows allows in a computer name (NetBIOS or DNS form): nothing that could break
     # a log line or a page that shows it.
     "hostname": Text("Nom du poste client (lettres, chiffres, « - », « _ » et « . »)",

@@ -23,7 +23,9 @@ from ..state import BACKUPS, CONFIG
 
 routes = web.RouteTableDef()
 TAG = "Administration : sauvegardes"
-NAME = r"{name}"
+# Only a backup's name matches: any other path under /admin/backups/ is no route at all (404),
+# so /admin/backups/upload is never read as a name, and each path has one set of methods.
+NAME = r"{name:backup_[0-9]{8}_[0-9]{6}(?:_[0-9]{1,3})?\.db}"
 UPLOAD_CHUNK = 256 * 1024
 # What must stay free on the backups' disk while an upload is stored.
 FREE_MARGIN = 64 * 1024 * 1024
@@ -56,8 +58,8 @@ UPLOAD_QUERY = Query({
                  max_length=40, pattern=backup_folder.NAME_PATTERN.pattern),
     "description": Text("Description (par défaut celle qu'elle porte)", max_length=500),
 })
-NAME_NOTE = ("Le nom est de la forme backup_AAAAMMJJ_HHMMSS.db ; tout autre nom donne 400, un nom "
-             "qui ne désigne pas une sauvegarde du dossier 404.")
+NAME_NOTE = ("Le nom est de la forme backup_AAAAMMJJ_HHMMSS.db ; tout autre nom, ou un nom qui ne "
+             "désigne pas une sauvegarde du dossier, donne 404.")
 
 
 def _refuse_body(request: web.Request) -> None:
@@ -174,14 +176,14 @@ async def restore_backup(request: web.Request) -> web.Response:
 
 @routes.get(r"/admin/backups/" + NAME, name="backup")
 @endpoint(Permission.ADMIN, "Détail d'une sauvegarde", tag=TAG, description=NAME_NOTE,
-          errors=(400,), responses={200: ("Sauvegarde", BACKUP_SCHEMA, "application/json")})
+          responses={200: ("Sauvegarde", BACKUP_SCHEMA, "application/json")})
 async def get_backup(request: web.Request) -> web.Response:
     return json_response(await request.app[BACKUPS].get(request.match_info["name"]))
 
 
 @routes.get(r"/admin/backups/" + NAME + "/download", name="backup_download")
 @endpoint(Permission.ADMIN, "Télécharger une sauvegarde", tag=TAG, description=NAME_NOTE,
-          errors=(400,), responses={200: ("Le fichier SQLite", None, "application/vnd.sqlite3")})
+          responses={200: ("Le fichier SQLite", None, "application/vnd.sqlite3")})
 async def download_backup(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
     path = request.app[BACKUPS].path_of(name)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ...base.fields import Boolean, Text, id_field
+from ...base.formats import EMAIL_PATTERN
 from ...base.permissions import Permission
 from ...base.schema import PAGING, Query, Schema
 from ...rules import activity, availability, chauffeurs
@@ -25,7 +26,7 @@ CHAUFFEUR_BODY = Schema("Chauffeur", {
                       nullable=True, example="M-0042"),
     "telephone": Text("Téléphone", max_length=40, nullable=True),
     "email": Text("Adresse e-mail", max_length=254, nullable=True,
-                  pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+"),
+                  pattern=EMAIL_PATTERN),
     "actif": Boolean("Actif (un chauffeur inactif ne peut pas être affecté)", default=True),
     "notes": Text("Notes", max_length=2000, nullable=True),
 })
@@ -84,7 +85,7 @@ async def create_chauffeur(request: web.Request) -> web.Response:
                       "ce jour-là. `voyage_id` : seulement ceux qui ont les compétences du voyage, "
                       "valides à la date, et n'ont pas de mission qui chevauche ses heures. `tous=true` : "
                       "aussi les autres, avec `disponible: false` et leurs `raisons`.",
-          query=AVAILABILITY_QUERY,
+          query=AVAILABILITY_QUERY, errors=(409,),
           responses={200: ("Chauffeurs par nom (total dans X-Total-Count)", AVAILABILITY_SCHEMA,
                            "application/json")})
 async def available_chauffeurs(request: web.Request) -> web.Response:

@@ -38,7 +38,8 @@ async def list_competences(request: web.Request) -> web.Response:
 
 @routes.post(r"/chauffeurs/{id:\d{1,19}}/competences", name="competence_create")
 @endpoint(Permission.WRITE_CHAUFFEURS, "Donner une compétence à un chauffeur", tag=TAG,
-          description="Code pris dans le catalogue (422 sinon) ; une seule fois par chauffeur (409).",
+          description="Code pris dans le catalogue (409 `reference_not_found` sinon) ; une seule fois par "
+                      "chauffeur (409 `competence_exists`).",
           body=COMPETENCE_BODY, errors=(409,),
           responses={201: ("Compétence ajoutée (version dans ETag)", COMPETENCE_SCHEMA,
                            "application/json")})

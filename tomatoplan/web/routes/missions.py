@@ -10,6 +10,7 @@ from ...base.fields import Boolean, Choice, Date, Integer, Money, Text, Time, id
 from ...base.permissions import Permission
 from ...base.schema import PAGING, Query, Schema
 from ...rules import activity, missions
+from ...rules.hours import hours_schema
 from ..auth import can_read_finance, require, writer
 from ..endpoint import endpoint
 from ..http import (
@@ -29,8 +30,9 @@ routes = web.RouteTableDef()
 TAG = "Missions"
 
 FINANCE_NOTE = ("`prix` et `cout` (montants exacts, ex. \"125.50\") n'apparaissent que pour les rôles "
-                "qui lisent la finance ; les envoyer sans la permission `finance.write` donne 422 "
-                "(`not_permitted`).")
+                "qui lisent la finance ; les envoyer sans la permission `finance.write` donne 403 "
+                "`finance_forbidden` (422 si d'autres champs sont invalides, avec ceux-là en "
+                "`not_permitted`).")
 FORCE_NOTE = ("Affecter un chauffeur est contrôlé : inactif, absent ce jour-là, mission qui "
               "chevauche, compétence demandée par le voyage absente ou expirée à la date : 409 avec "
               "`problems` [{code, detail}]. `?force=true` (permission `voyages.write`) passe outre ; "
@@ -56,8 +58,12 @@ MISSION_FIELDS = {
     "remarques": Text("Remarques", max_length=2000, nullable=True),
     **MONEY_FIELDS,
 }
-MISSION_CREATE = Schema("MissionCreate", MISSION_FIELDS)
-MISSION_UPDATE = Schema("MissionUpdate", MISSION_FIELDS)
+# A new mission needs a destination, given or taken from its voyage.
+DESTINATION_RULE = {"anyOf": [{"required": ["destination"]},
+                              {"required": ["voyage_id"], "properties": {"voyage_id": {"type": "integer"}}}]}
+MISSION_CREATE = Schema("MissionCreate", MISSION_FIELDS,
+                        rules=lambda partial: [*hours_schema(partial), DESTINATION_RULE])
+MISSION_UPDATE = Schema("MissionUpdate", MISSION_FIELDS, rules=hours_schema)
 FINANCE_UPDATE = Schema("MissionFinance", MONEY_FIELDS)
 MISSION_SCHEMA = record_schema(MISSION_CREATE)
 
@@ -99,21 +105,22 @@ async def _force(request: web.Request) -> bool:
 
 @routes.get("/missions", name="missions")
 @endpoint(Permission.READ_PLANNING, "Liste des missions, avec filtres", tag=TAG,
-          description="Filtres combinables : `date` (ou `date_debut`/`date_fin`), `chauffeur_id`, "
-                      "`voyage_id`, `statut`. Triées par jour puis heure. " + FINANCE_NOTE,
+          description="Filtres combinables : `date`, `date_debut`/`date_fin` (`date_fin` pas avant "
+                      "`date_debut`, sinon 422), `chauffeur_id`, `voyage_id`, `statut`. Triées par "
+                      "jour puis heure. " + FINANCE_NOTE,
           query=MISSIONS_QUERY,
           responses={200: ("Missions (total dans X-Total-Count)", array_of(MISSION_SCHEMA),
                            "application/json")})
 async def list_missions(request: web.Request) -> web.Response:
     query = MISSIONS_QUERY.validate(request.query)
     date_debut, date_fin = query.get("date_debut"), query.get("date_fin")
-    if "date" in query:
-        if date_debut or date_fin:
-            raise ValidationFailed([invalid("date", "conflict",
-                                            "`date` ou `date_debut`/`date_fin`, pas les deux.")])
-        date_debut = date_fin = query["date"]
     if date_debut and date_fin and date_fin < date_debut:
         raise ValidationFailed([invalid("date_fin", "before_start", "date_fin précède date_debut.")])
+    if "date" in query:  # filters combine: that day, if it is within the period
+        day = query["date"]
+        if (date_debut and day < date_debut) or (date_fin and day > date_fin):
+            return list_response([], 0)
+        date_debut = date_fin = day
     found, total = await missions.list_missions(
         request.app[DB], date_debut=date_debut, date_fin=date_fin,
         chauffeur_id=query.get("chauffeur_id"), voyage_id=query.get("voyage_id"),

@@ -5,9 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from ...base.fields import Boolean, Choice, Text
+from ...base.formats import EMAIL_PATTERN
 from ...base.permissions import ROLES, Permission
 from ...base.schema import PAGING, Query, Schema
 from ...rules import users
+from ...rules.users import WINDOWS_ACCOUNT
 from ..auth import writer
 from ..endpoint import endpoint
 from ..http import if_match_version, list_response, path_id, read_json, record_response, url
@@ -18,10 +20,11 @@ routes = web.RouteTableDef()
 TAG = "Administration : utilisateurs"
 
 USER_FIELDS = {
-    "username": Text("Identifiant Windows (normalisé en majuscules, sans domaine)", required=True,
-                     max_length=256, example="JEAN.DUPONT"),
+    "username": Text("Identifiant Windows : NOM, DOMAINE\\NOM ou NOM@domaine (gardé en "
+                     "majuscules, sans domaine)", required=True, max_length=256,
+                     pattern=WINDOWS_ACCOUNT, example="JEAN.DUPONT"),
     "display_name": Text("Nom affiché", max_length=120, example="Jean Dupont"),
-    "email": Text("Adresse e-mail", max_length=254),
+    "email": Text("Adresse e-mail", max_length=254, pattern=f"(?:{EMAIL_PATTERN})?"),
     "role": Choice(ROLES, "Rôle", required=True),
     "active": Boolean("Compte actif (un compte inactif ne peut plus se connecter)"),
 }

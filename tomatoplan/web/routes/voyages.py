@@ -8,6 +8,7 @@ from ...base.fields import Boolean, Choice, ListOf, Text, Time
 from ...base.permissions import Permission
 from ...base.schema import PAGING, Query, Schema
 from ...rules import activity, voyages
+from ...rules.hours import hours_schema
 from ...rules.skills import SKILL_CODE_PATTERN
 from ...rules.voyages import JOURS
 from ..auth import can_read_finance, writer
@@ -19,8 +20,9 @@ from ..state import DB
 routes = web.RouteTableDef()
 TAG = "Voyages"
 
+# Not stripped: in a list, " ADR" and "ADR" would be two items of the document and one code.
 SKILL_CODE = Text("Code de compétence du catalogue", min_length=1, max_length=40,
-                  pattern=SKILL_CODE_PATTERN, example="ADR")
+                  pattern=SKILL_CODE_PATTERN, strip=False, example="ADR")
 VOYAGE_FIELDS = {
     "code": Text("Code unique du voyage", required=True, min_length=1, max_length=40,
                  example="PAR-01"),
@@ -39,7 +41,7 @@ VOYAGE_FIELDS = {
     "actif": Boolean("Actif (un voyage inactif n'est plus généré)", default=True),
     "notes": Text("Notes", max_length=2000, nullable=True),
 }
-VOYAGE_BODY = Schema("Voyage", VOYAGE_FIELDS)
+VOYAGE_BODY = Schema("Voyage", VOYAGE_FIELDS, rules=hours_schema)
 VOYAGE_SCHEMA = record_schema(VOYAGE_BODY)
 VOYAGES_QUERY = Query({"actif": Boolean("Seulement les voyages actifs (true) ou inactifs (false)"),
                        **PAGING})
@@ -58,7 +60,8 @@ async def list_voyages(request: web.Request) -> web.Response:
 
 @routes.post("/voyages", name="voyage_create")
 @endpoint(Permission.WRITE_VOYAGES, "Créer un voyage", tag=TAG,
-          description="Code unique (409 sinon) ; compétences prises dans le catalogue (422 sinon).",
+          description="Code unique (409 sinon) ; compétences prises dans le catalogue (409 "
+                      "`reference_not_found` sinon).",
           body=VOYAGE_BODY, errors=(409,),
           responses={201: ("Voyage créé (version dans ETag)", VOYAGE_SCHEMA, "application/json")})
 async def create_voyage(request: web.Request) -> web.Response:

@@ -1,0 +1,55 @@
+"""The formats the API reads: dates, times, e-mail addresses; how each is checked, and the
+same rule as a regular expression for the OpenAPI document."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+
+class FieldError(Exception):
+    def __init__(self, code: str, detail: str):
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+# A planning lives between these years; the bounds also keep date arithmetic (a week, the
+# day after) away from the ends of Python's calendar.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+# The spaces a text field drops at both ends, the same for Python and the OpenAPI document
+# (JSON Schema's \s is not Python's: it leaves out \x1c-\x1f, for one).
+SPACES = " \t\n\r\f\v"
+SPACE = r"[ \t\n\r\f\v]"
+# An e-mail address as the API checks it (an @, a dot after it, no spaces).
+EMAIL_PATTERN = r"[^@ \t\n\r\f\v\x00]+@[^@ \t\n\r\f\v\x00]+\.[^@ \t\n\r\f\v\x00]+"
+# A date of those years, as the OpenAPI document states it.
+DATE_PATTERN = r"^(?:19[0-9]{2}|2[0-9]{3})-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])$"
+# The bounds of a date range left open by the client ("from the start", "to the end").
+EARLIEST_DATE, LATEST_DATE = "0001-01-01", "9999-12-31"
+
+
+def is_utf8(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def parse_date(value: str) -> datetime.date:
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise FieldError("format", "Date attendue au format AAAA-MM-JJ.")
+    try:
+        day = datetime.date.fromisoformat(value)
+    except ValueError:
+        raise FieldError("format", f"Date impossible : {value}.") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise FieldError("out_of_range", f"Année entre {FIRST_YEAR} et {LAST_YEAR} attendue.")
+    return day
+
+
+def parse_time(value: str) -> str:
+    if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", value):
+        raise FieldError("format", "Heure attendue au format HH:MM (00:00 à 23:59).")
+    return value
