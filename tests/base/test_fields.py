@@ -3,13 +3,14 @@ that builds a request from /openapi.json is never refused for a value the docume
 
 from __future__ import annotations
 
+import datetime
 import decimal
 import re
 
 import pytest
 
 from tomatoplan.base.fields import CommaList, Integer, Money, Text
-from tomatoplan.base.formats import FieldError
+from tomatoplan.base.formats import DATE_PATTERN, FieldError
 
 
 def refused(field, value) -> str:
@@ -84,3 +85,17 @@ def test_a_comma_list_is_a_set_of_known_choices():
     assert field.clean("") == frozenset()
     assert refused(field, "missions,users") == "choice"
     assert field.json_schema()["items"] == {"type": "string", "enum": ["missions", "voyages"]}
+
+
+@pytest.mark.parametrize("year", [1900, 1999, 2000, 2023, 2024, 2100, 2400, 2999])
+def test_the_date_pattern_is_the_calendar(year):
+    pattern = re.compile(DATE_PATTERN)
+    for month in range(0, 14):
+        for day in range(0, 33):
+            text = f"{year:04d}-{month:02d}-{day:02d}"
+            try:
+                exists = datetime.date(year, month, day) is not None
+            except ValueError:
+                exists = False
+            assert bool(pattern.match(text)) == exists, text
+    assert not pattern.match("1899-12-31") and not pattern.match("3000-01-01")

@@ -82,8 +82,8 @@ async def invalid_fields(response) -> dict:
     return {error["field"]: error["code"] for error in body["errors"]}
 
 
-async def stale_fields(response) -> dict:
-    """{field: code} of a 409 reference_not_found answer: a request valid in itself that names
-    what does not exist (any more)."""
-    body = await problem(response, 409, "reference_not_found")
+async def stale_fields(response, code: str = "reference_not_found") -> dict:
+    """{field: code} of a 409 answer to a request valid in itself that names what does not
+    exist (any more), or (`conflicts_with_stored`) contradicts the stored record."""
+    body = await problem(response, 409, code)
     return {error["field"]: error["code"] for error in body["errors"]}

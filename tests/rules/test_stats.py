@@ -79,7 +79,9 @@ async def test_recent_activity_since(client, admin):
     assert since_instant.headers["X-Total-Count"] == "2"
 
 
-@pytest.mark.parametrize("params", [{"depuis": "hier"}, {"depuis": "2024-02-30"}, {"limit": "0"},
+@pytest.mark.parametrize("params", [{"depuis": "hier"}, {"depuis": "2024-02-30"}, {"depuis": ""},
+                                    {"depuis": "2024-01-15T71:53:18"}, {"depuis": "2024-01-15T10:00:00.1234"},
+                                    {"limit": "0"},
                                     {"limit": "x"}, {"entity_id": "-1"}, {"colour": "red"}])
 async def test_recent_activity_refuses_bad_parameters(client, admin, params):
     response = await admin.get("/stats/activity/recent", params=params)
@@ -131,6 +133,9 @@ async def test_activity_by_user_counts_each_action_over_the_period(client, admin
     backwards = await admin.get("/stats/activity/by-user", params={"depuis": "2024-02-01",
                                                                    "jusqu_a": "2024-01-01"})
     assert backwards.status == 422
+    # A start after today alone is a period from that day, not an inverted one.
+    future = await admin.get("/stats/activity/by-user", params={"depuis": "2999-01-01"})
+    assert future.status == 200 and await future.json() == []
 
 
 async def _seed_planning(client, day: datetime.date):

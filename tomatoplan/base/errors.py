@@ -53,20 +53,23 @@ class RequestTimeout(ApiError):
 
 class StaleReferences(ApiError):
     """409 for a request valid in itself that meets the data as it is now: it names a voyage,
-    chauffeur or skill that does not exist (any more), or leaves a stored record inconsistent.
+    chauffeur or skill that does not exist (any more): `reference_not_found`; or it would
+    leave a stored record inconsistent (an end before the stored start): `conflicts_with_stored`.
     One entry per field in `errors`, as a 422 has."""
 
     status, code, title = 409, "reference_not_found", "Données introuvables ou incohérentes"
 
-    def __init__(self, errors: list[dict], detail: Optional[str] = None, code: Optional[str] = None):
+    def __init__(self, errors: list[dict], detail: Optional[str] = None):
         fields = ", ".join(sorted({error["field"] for error in errors}))
-        super().__init__(detail or f"Introuvable ou incohérent avec l'existant : {fields}",
-                         code=code, errors=errors)
+        missing = all(error["code"] == "not_found" for error in errors)
+        super().__init__(detail or (f"Introuvable : {fields}" if missing else
+                                    f"Incohérent avec l'enregistrement stocké : {fields}"),
+                         code=None if missing else "conflicts_with_stored", errors=errors)
         self.errors = errors
 
 
 def raise_if_stale(errors: list) -> None:
-    """409 listing the references that do not exist, when there is one."""
+    """409 listing what the stored data contradicts, when there is something."""
     if errors:
         raise StaleReferences(errors)
 

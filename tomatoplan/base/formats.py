@@ -23,8 +23,13 @@ SPACES = " \t\n\r\f\v"
 SPACE = r"[ \t\n\r\f\v]"
 # An e-mail address as the API checks it (an @, a dot after it, no spaces).
 EMAIL_PATTERN = r"[^@ \t\n\r\f\v\x00]+@[^@ \t\n\r\f\v\x00]+\.[^@ \t\n\r\f\v\x00]+"
-# A date of those years, as the OpenAPI document states it.
-DATE_PATTERN = r"^(?:19[0-9]{2}|2[0-9]{3})-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])$"
+# A date of those years that the calendar has, as the OpenAPI document states it: days 29-31
+# only in the months that have them, 29 February only in leap years (1900 is not one).
+_YEAR = r"(?:19|2[0-9])[0-9]{2}"
+_LEAP_YEAR = r"(?:(?:19|2[0-9])(?:0[48]|[2468][048]|[13579][26])|2[048]00)"
+DATE_PATTERN = (rf"^(?:{_YEAR}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+                r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+                rf"|{_LEAP_YEAR}-02-29)$")
 # The bounds of a date range left open by the client ("from the start", "to the end").
 EARLIEST_DATE, LATEST_DATE = "0001-01-01", "9999-12-31"
 

@@ -11,7 +11,7 @@ from typing import Optional
 
 from ..base import sqlfiles
 from ..base.db import Database
-from ..base.errors import NotFound, invalid, raise_if_invalid
+from ..base.errors import NotFound, invalid, raise_if_invalid, raise_if_stale
 from ..base.formats import EARLIEST_DATE, LATEST_DATE
 from .activity import Actor
 from .chauffeurs import full_name, load_chauffeur
@@ -54,8 +54,14 @@ def _dates_errors(absence: dict) -> list:
     return []
 
 
-async def _check_dates(current: dict, after: dict) -> None:
-    raise_if_invalid(_dates_errors(after))
+def _checking_dates(changes: dict):
+    """The dates of an update: inverted in the body itself, 422; against a stored date, 409."""
+    async def check(current: dict, after: dict) -> None:
+        errors = _dates_errors(after)
+        if "date_debut" in changes and "date_fin" in changes:
+            raise_if_invalid(errors)
+        raise_if_stale(errors)
+    return check
 
 
 async def covering(session, chauffeur_id: int, day: datetime.date) -> list:
@@ -103,7 +109,8 @@ async def update_absence(db: Database, actor: Actor, chauffeur_id: int, absence_
         chauffeur = await load_chauffeur(tx, chauffeur_id)
         return await ABSENCES.update(
             tx, actor, (chauffeur_id, absence_id), api_values(changes), expected,
-            before_save=_check_dates, summary=lambda absence: _summary("Modification", chauffeur, absence))
+            before_save=_checking_dates(changes),
+            summary=lambda absence: _summary("Modification", chauffeur, absence))
 
 
 async def delete_absence(db: Database, actor: Actor, chauffeur_id: int, absence_id: int,

@@ -179,7 +179,10 @@ async def test_an_absence_update_keeps_its_dates_in_order(admin, client):
     await add_absence(admin, 1, "2024-01-15", "2024-01-17")
     before = await stored(client)
     assert await invalid_fields(await admin.put("/chauffeurs/1/absences/1", json={
-        "date_debut": "2024-01-18"})) == {"date_fin": "before_start"}
+        "date_debut": "2024-01-18", "date_fin": "2024-01-16"})) == {"date_fin": "before_start"}
+    # Valid in itself, it contradicts the stored end: the client must reread.
+    assert await stale_fields(await admin.put("/chauffeurs/1/absences/1", json={
+        "date_debut": "2024-01-18"}), "conflicts_with_stored") == {"date_fin": "before_start"}
     assert await stored(client) == before
 
 

@@ -90,7 +90,8 @@ async def test_a_destination_is_required_unless_the_voyage_gives_one(admin, clie
         "destination": "required"}
     # The body is valid in itself (it names a voyage); the stored voyage gives no destination.
     assert await stale_fields(await admin.post("/missions", json={
-        "date_mission": MONDAY, "voyage_id": voyage["id"]})) == {"destination": "required"}
+        "date_mission": MONDAY, "voyage_id": voyage["id"]}), "conflicts_with_stored") == {
+        "destination": "required"}
     assert await stored(client) == before
 
 
@@ -306,6 +307,14 @@ async def test_a_put_naming_what_does_not_exist_is_409_and_changes_nothing(admin
     await make_mission(admin, heure_debut="06:00", heure_fin="08:00")
     before = await stored(client)
     assert await stale_fields(await admin.put("/missions/1", json=body)) == fields
+    assert await stored(client) == before
+
+
+async def test_a_put_leaving_the_stored_end_without_a_start_is_409(admin, client):
+    await make_mission(admin, heure_debut="06:00", heure_fin="08:00")
+    before = await stored(client)
+    assert await stale_fields(await admin.put("/missions/1", json={"heure_debut": None}),
+                              "conflicts_with_stored") == {"heure_fin": "requires_start"}
     assert await stored(client) == before
 
 

@@ -49,8 +49,8 @@ def _since(value: str) -> str:
 
 
 # What `_since` reads, on every Python from 3.9 (whose fromisoformat takes 3 or 6 decimals).
-SINCE_PATTERN = (DATE_PATTERN.strip("^$") + r"(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}"
-                 r"(?:\.[0-9]{3}(?:[0-9]{3})?)?)?(?:Z|[+-][0-9]{2}:[0-9]{2})?)?")
+SINCE_PATTERN = (DATE_PATTERN.strip("^$") + r"(?:[T ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9]"
+                 r"(?:\.[0-9]{3}(?:[0-9]{3})?)?)?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?)?")
 
 
 class Since(Text):
@@ -89,7 +89,7 @@ async def activity_recent(request: web.Request) -> web.Response:
 
 BY_USER_QUERY = Query({
     "depuis": Date("Premier jour (défaut : il y a 30 jours)"),
-    "jusqu_a": Date("Dernier jour inclus (défaut : aujourd'hui)"),
+    "jusqu_a": Date("Dernier jour inclus (défaut : aujourd'hui, ou `depuis` s'il est plus tard)"),
 })
 BY_USER_SCHEMA = {"type": "object", "properties": {
     "username": {"type": "string"}, "total": {"type": "integer"},
@@ -104,7 +104,7 @@ BY_USER_SCHEMA = {"type": "object", "properties": {
 async def activity_by_user(request: web.Request) -> web.Response:
     query = BY_USER_QUERY.validate(request.query)
     today = clock.now().date()
-    last = query.get("jusqu_a") or today
+    last = query.get("jusqu_a") or max(today, query.get("depuis") or today)
     first = query.get("depuis") or last - datetime.timedelta(days=30)
     if first > last:
         raise ValidationFailed([invalid("depuis", "out_of_range", "Doit précéder jusqu_a.")])
