@@ -3,6 +3,7 @@ requests, and the file descriptors it counts on."""
 
 from __future__ import annotations
 
+import json
 import logging
 
 from tests.helpers.live import served
@@ -26,7 +27,15 @@ async def test_malformed_requests_are_one_line_per_kind_and_minute_without_trace
         for _ in range(50):
             answer = await live.request(b"GET /health HTTP/1.1\r\nHost: t\r\nBad\x01: x\r\n\r\n")
             assert answer.split(b" ", 2)[1] == b"400"
+        long_line = b"GET /health?x=" + b"a" * 9000 + b" HTTP/1.1\r\nHost: t\r\n\r\n"
+        head, _, body = (await live.request(long_line)).partition(b"\r\n\r\n")
         lines = [record for record in caplog.records if record.name == "aiohttp.server"]
+    # What never reaches the application is answered like everything else: problem+json.
+    assert head.split(b" ", 2)[1] == b"400"
+    assert b"Content-Type: application/problem+json; charset=utf-8" in head.split(b"\r\n")
+    problem = json.loads(body)
+    assert problem["code"] == "malformed_request" and "8190" in problem["detail"]
+    lines = [record for record in lines if "Invalid header" in record.getMessage()]
     assert len(lines) == 1
     assert lines[0].levelno == logging.WARNING and lines[0].exc_info is None
     message = lines[0].getMessage()

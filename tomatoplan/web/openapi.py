@@ -70,7 +70,8 @@ PROBLEM_SCHEMA = {
 }
 
 ERROR_DESCRIPTIONS = {
-    400: "Corps mal formé (JSON invalide)",
+    400: "Requête mal formée : corps JSON invalide, ou ligne de requête / en-tête HTTP illisible "
+         "ou de plus de 8190 octets",
     401: "Jeton absent, invalide, expiré ou révoqué",
     403: "Rôle insuffisant, ou adresse hors des réseaux autorisés",
     404: "Introuvable",
@@ -153,6 +154,7 @@ def _operation(route: web.AbstractRoute, path: str, declared: Endpoint) -> dict:
     if route.method in ("POST", "PUT", "DELETE", "PATCH"):
         errors.add(507)
     errors.add(403)  # TOMATOPLAN_ALLOWED_NETWORKS, on every route
+    errors.add(400)  # a request line or header HTTP cannot read, on every route
     if declared.etag and route.method in ("PUT", "DELETE", "PATCH"):
         errors |= {400, 412}
     if declared.query is not None:

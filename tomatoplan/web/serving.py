@@ -10,11 +10,12 @@ systemd's `TimeoutStopSec`, whatever the clients do.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import signal
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
-from aiohttp import http_exceptions, web, web_response
+from aiohttp import http_exceptions, web, web_protocol, web_response
 
 from ..base.config import Config
 from ..base.logs import ACCESS_FORMAT, Bursts
@@ -51,9 +52,41 @@ class GuardedSite(web.BaseSite):
         await super().start()
         server = self._runner.server
         assert server is not None
+
+        def protocol() -> web_protocol.RequestHandler:
+            handler = server()
+            handler.__class__ = ProblemHandler  # same slots: only handle_error differs
+            return handler
+
         self._server = await asyncio.get_running_loop().create_server(
-            self._guard.factory(server), self._host, self._port, backlog=self._backlog,
+            self._guard.factory(protocol), self._host, self._port, backlog=self._backlog,
             reuse_address=True)
+
+
+LOW_LEVEL_ERRORS = {
+    400: ("malformed_request", "Requête HTTP mal formée (ligne de requête ou en-tête illisible, "
+                               "ou de plus de 8190 octets)."),
+    500: ("internal_error", "Erreur interne du serveur : l'administrateur en trouve le détail dans "
+                            "logs/server.log."),
+}
+
+
+class ProblemHandler(web_protocol.RequestHandler):
+    """aiohttp's connection handler, answering what never reaches the application (a request
+    it cannot parse) as problem+json in French like every other error."""
+
+    __slots__ = ()
+
+    def handle_error(self, request: Any, status: int = 500, exc: Optional[BaseException] = None,
+                     message: Optional[str] = None) -> web.StreamResponse:
+        super().handle_error(request, status, exc, message)  # its logging and checks
+        code, detail = LOW_LEVEL_ERRORS.get(status, ("http_error", "Requête refusée."))
+        body = {"type": "about:blank", "title": "Requête invalide" if status < 500 else "Erreur interne",
+                "status": status, "code": code, "detail": detail}
+        answer = web.Response(status=status, text=json.dumps(body, ensure_ascii=False),
+                              content_type="application/problem+json")
+        answer.force_close()
+        return answer
 
 
 def descriptor_budget(wanted: int) -> int:
