@@ -154,6 +154,20 @@ async def test_a_weak_tag_never_matches_in_if_match(admin, client):
         refused = await getattr(admin, method)("/missions/1", json={"remarques": "x"},
                                                headers={"If-Match": 'W/"1"'})
         assert "faible" in (await problem(refused, 412, "weak_etag"))["detail"]
+    for unreadable in ("W/", 'W/"x"', '"1', "un"):
+        refused = await admin.put("/missions/1", json={"remarques": "x"},
+                                  headers={"If-Match": unreadable})
+        await problem(refused, 400, "bad_if_match")
+    assert await stored(client) == before
+
+
+async def test_a_bad_body_is_422_whatever_the_version_named(admin, client):
+    """The body is judged first: a client learns it is wrong before it rereads."""
+    await make_mission(admin, heure_debut="06:00", heure_fin="08:00")
+    before = await stored(client)
+    refused = await admin.put("/missions/1", json={"heure_debut": None, "heure_fin": "10:00"},
+                              headers={"If-Match": '"999"'})
+    await problem(refused, 422, "validation_error")
     assert await stored(client) == before
 
 

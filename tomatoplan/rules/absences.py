@@ -54,14 +54,9 @@ def _dates_errors(absence: dict) -> list:
     return []
 
 
-def _checking_dates(changes: dict):
-    """The dates of an update: inverted in the body itself, 422; against a stored date, 409."""
-    async def check(current: dict, after: dict) -> None:
-        errors = _dates_errors(after)
-        if "date_debut" in changes and "date_fin" in changes:
-            raise_if_invalid(errors)
-        raise_if_stale(errors)
-    return check
+async def _check_stored_dates(current: dict, after: dict) -> None:
+    """One date of an update against the stored other one: 409 (the client must reread)."""
+    raise_if_stale(_dates_errors(after))
 
 
 async def covering(session, chauffeur_id: int, day: datetime.date) -> list:
@@ -105,11 +100,13 @@ async def create_absence(db: Database, actor: Actor, chauffeur_id: int, fields: 
 
 async def update_absence(db: Database, actor: Actor, chauffeur_id: int, absence_id: int,
                          changes: dict, expected: Optional[int]) -> dict:
+    if "date_debut" in changes and "date_fin" in changes:  # the body itself: 422 before 412
+        raise_if_invalid(_dates_errors(changes))
     async with db.write() as tx:
         chauffeur = await load_chauffeur(tx, chauffeur_id)
         return await ABSENCES.update(
             tx, actor, (chauffeur_id, absence_id), api_values(changes), expected,
-            before_save=_checking_dates(changes),
+            before_save=_check_stored_dates,
             summary=lambda absence: _summary("Modification", chauffeur, absence))
 
 

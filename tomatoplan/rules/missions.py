@@ -198,12 +198,12 @@ async def update_mission(db: Database, actor: Actor, mission_id: int, changes: d
                          ) -> dict:
     """Apply the fields given; a change of chauffeur, day, hours or voyage is checked again."""
     shown = functools.partial(_view, finance)
+    raise_if_invalid(hours_errors(changes, partial=True))  # the body itself: 422 before 412
     async with db.write() as tx:
         current = await MISSIONS.current(tx, mission_id, expected=expected, shown=shown)
         after = merged(current, api_values(changes))
         if after is None:
             return shown(current)
-        raise_if_invalid(hours_errors(changes, partial=True))
         voyage, stale = await _references(tx, after, current)
         raise_if_stale(stale + hours_errors(after))  # with what is stored, not in the body
         revived = current["statut"] == "annule" and after["statut"] != "annule"

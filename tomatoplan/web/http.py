@@ -131,7 +131,7 @@ def if_match_version(request: web.Request) -> Optional[int]:
     if header is None or header.strip() == "*":
         return None
     value = header.strip()
-    if value.startswith("W/"):
+    if re.fullmatch(r'W/"[0-9]{1,18}"', value):
         raise PreconditionFailed("Un ETag faible (W/…) ne vaut pas pour If-Match : renvoyez "
                                  "l'ETag tel que reçu au GET, ex. \"3\".", code="weak_etag")
     if not re.fullmatch(r'"[0-9]{1,18}"|[0-9]{1,18}', value):

@@ -93,7 +93,8 @@ PATH_SCHEMAS = {
     "name": {"type": "string", "pattern": f"^{backup_folder.NAME_PATTERN.pattern}$",
              "examples": ["backup_20240115_120000.db"]},
 }
-IF_MATCH_PATTERN = r'^(?:\*|"[0-9]{1,18}"|[0-9]{1,18})$'
+# A weak tag is well formed, and refused by the rule (412 weak_etag): RFC 9110.
+IF_MATCH_PATTERN = r'^(?:\*|(?:W/)?"[0-9]{1,18}"|[0-9]{1,18})$'
 _PATH_PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")
 
 

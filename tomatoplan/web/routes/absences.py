@@ -71,7 +71,7 @@ async def get_absence(request: web.Request) -> web.Response:
 @routes.put(r"/chauffeurs/{id:\d{1,19}}/absences/{absence_id:\d{1,19}}", name="absence_update")
 @endpoint(Permission.WRITE_CHAUFFEURS, "Modifier une absence", tag=TAG,
           description="Corps partiel ; `If-Match` avec l'ETag du GET (412 si périmé).",
-          body=ABSENCE_BODY, body_partial=True, etag=True, errors=(412,),
+          body=ABSENCE_BODY, body_partial=True, etag=True, errors=(409, 412),
           responses={200: ("Absence modifiée", ABSENCE_SCHEMA, "application/json")})
 async def update_absence(request: web.Request) -> web.Response:
     chauffeur_id, absence_id = path_id(request), path_id(request, "absence_id")
