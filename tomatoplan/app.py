@@ -13,6 +13,7 @@ from typing import AsyncIterator
 from aiohttp import web
 
 from .base.config import Config, ConfigError
+from .base.logs import Bursts
 from .rules import activity, sessions, users
 from .rules.denials import Denials
 from .rules.login_limit import LoginLimiter
@@ -21,7 +22,7 @@ from .web.auth import auth_middleware, network_middleware
 from .web.connections import connection_middleware
 from .web.event_bus import EVENT_BUS, EventBus, close_streams, event_bus_ctx
 from .web.live_sessions import live_sessions_ctx
-from .web.middlewares import error_middleware, security_headers_middleware
+from .web.middlewares import LEFT_EARLY, error_middleware, security_headers_middleware
 from .web.routes import (
     absences,
     backups,
@@ -77,6 +78,7 @@ def create_app(config: Config) -> web.Application:
     app[STARTED] = started_now()
     app[LOGIN_LIMITER] = LoginLimiter(config.login_max_failures, config.login_window_seconds)
     app[DENIALS] = Denials()
+    app[LEFT_EARLY] = Bursts()
     app[EVENT_BUS] = EventBus(write_timeout=config.event_stream_timeout)
     app[SCHEDULER] = background_jobs(app)
 

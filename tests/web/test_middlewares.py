@@ -173,3 +173,16 @@ async def test_a_client_leaving_mid_body_is_one_quiet_line_not_a_traceback(clien
     assert left[0].levelno == logging.INFO and left[0].exc_info is None
     assert f"POST {path}" in left[0].getMessage()
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_clients_leaving_in_a_loop_are_one_line_a_minute(client, admin, caplog):
+    caplog.set_level(logging.INFO)
+    for _ in range(20):
+        _reader, writer = await asyncio.open_connection("127.0.0.1", client.server.port)
+        writer.write(f"POST /missions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {admin.token}\r\n"
+                     "Content-Length: 100\r\n\r\n{".encode())
+        await writer.drain()
+        writer.close()
+    await eventually(lambda: len([r for r in caplog.records if r.name == "aiohttp.access"
+                                  and '" 499 ' in r.getMessage()]) == 20)
+    assert len([r for r in caplog.records if "left during" in r.getMessage()]) == 1

@@ -14,8 +14,11 @@ from typing import Any, Optional
 from aiohttp import web
 
 from ..base.errors import ApiError
+from ..base.logs import Bursts
 
 log = logging.getLogger(__name__)
+# Clients that left mid-request, for one log line per address and minute.
+LEFT_EARLY = web.AppKey("left_early", Bursts)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 CLIENT_CLOSED = 499
@@ -76,8 +79,12 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
             return _internal_error()
         # The client went away mid-request (a closed upload, a killed PTT): nothing to answer,
         # nothing broken. 499 is what nginx logs for it.
-        log.info("client %s left during %s %s (%s)", request.remote, request.method,
-                 request.path, exc)
+        # One line per address and minute: a client that opens and drops connections in a
+        # loop cannot fill the log (the access log keeps one 499 line per request).
+        held = request.app[LEFT_EARLY].check(request.remote)
+        if held is not None:
+            log.info("client %s left during %s %s (%s)%s", request.remote, request.method,
+                     request.path, exc, f" ({held} more from it in the last minute)" if held else "")
         return web.Response(status=CLIENT_CLOSED, reason="Client Closed Request")
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
