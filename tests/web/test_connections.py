@@ -13,7 +13,7 @@ import pytest
 
 from tests.helpers.live import served
 from tests.helpers.waiting import eventually
-from tomatoplan.web.connections import CONNECTIONS
+from tomatoplan.web.connections import CONNECTIONS, reading_body
 
 HALF_LOGIN = b"POST /auth/login HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n{"
 
@@ -128,3 +128,28 @@ async def test_when_every_connection_is_busy_a_new_one_gets_a_503(limited):
         assert (await live.get("/health"))[0] == 200
         for writer in streams:
             writer.close()
+
+
+class _Transport:
+    def __init__(self, closing: bool):
+        self.closing = closing
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+
+class _Request:
+    def __init__(self, closing: bool):
+        self.app: dict = {}
+        self.transport = _Transport(closing)
+
+
+def test_a_read_after_the_connection_closed_is_a_connection_error():
+    """aiohttp raises RuntimeError("Connection closed.") for a body read once the connection
+    is gone (seen under 1,500 half-open sockets, when a connection closed to make room had a
+    handler about to read): it must reach the error middleware as the client leaving (499,
+    one quiet line), not as an unhandled error with a traceback."""
+    with pytest.raises(ConnectionResetError), reading_body(_Request(closing=True)):
+        raise RuntimeError("Connection closed.")
+    with pytest.raises(RuntimeError), reading_body(_Request(closing=False)):
+        raise RuntimeError("something else")

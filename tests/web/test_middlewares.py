@@ -14,6 +14,7 @@ from tomatoplan import __version__
 from tomatoplan.app import create_app
 from tomatoplan.base.permissions import PUBLIC
 from tomatoplan.web.endpoint import endpoint
+from tomatoplan.web.http import read_json
 from tomatoplan.web.state import DB
 
 PROBLEM = "application/problem+json"
@@ -62,7 +63,6 @@ async def test_wrong_method_is_a_json_405_with_allow(client):
 
 def _app_with_echo(config):
     """The real app plus a public route that reads a JSON body, for the body-level errors."""
-    from tomatoplan.web.http import read_json
 
     @endpoint(PUBLIC, "echo", tag="test")
     async def echo(request):
@@ -186,3 +186,37 @@ async def test_clients_leaving_in_a_loop_are_one_line_a_minute(client, admin, ca
     await eventually(lambda: len([r for r in caplog.records if r.name == "aiohttp.access"
                                   and '" 499 ' in r.getMessage()]) == 20)
     assert len([r for r in caplog.records if "left during" in r.getMessage()]) == 1
+
+
+async def test_a_body_read_after_the_client_left_is_the_same_quiet_line(make_client, caplog):
+    """Under load a handler can start reading after its connection was closed (the client
+    left, or it was closed to make room): aiohttp then raises RuntimeError, not a
+    ConnectionError. Still a 499 and one INFO line, never an error with a traceback."""
+    gone = asyncio.Event()
+    read = asyncio.Event()
+
+    @endpoint(PUBLIC, "late reader", tag="test")
+    async def late_reader(request):
+        await gone.wait()
+        await eventually(lambda: request.transport is None or request.transport.is_closing())
+        try:
+            return web.json_response(await read_json(request))
+        finally:
+            read.set()
+
+    def app_with_a_late_reader(config):
+        app = create_app(config)
+        app.router.add_post("/test/late-reader", late_reader)
+        return app
+
+    client = await make_client(app_with_a_late_reader)
+    caplog.set_level(logging.INFO)
+    _reader, writer = await asyncio.open_connection("127.0.0.1", client.server.port)
+    writer.write(b"POST /test/late-reader HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+    await writer.drain()
+    writer.close()
+    gone.set()
+    await asyncio.wait_for(read.wait(), 10)
+    left = await eventually(lambda: [r for r in caplog.records if "left during" in r.getMessage()])
+    assert "POST /test/late-reader" in left[0].getMessage()
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []

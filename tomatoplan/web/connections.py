@@ -241,20 +241,34 @@ def _connection_of(request: web.Request) -> Optional[Guarded]:
 
 
 @contextlib.contextmanager
+def _client_gone_is_a_connection_error(request: web.Request) -> Iterator[None]:
+    """aiohttp raises RuntimeError("Connection closed.") when a body is read after the
+    connection was lost (the client left, or was closed to make room): a ConnectionError,
+    like a loss during the read, which the error middleware answers quietly (499)."""
+    try:
+        yield
+    except RuntimeError as exc:
+        if request.transport is None or request.transport.is_closing():
+            raise ConnectionResetError(f"client gone: {exc}") from None
+        raise
+
+
+@contextlib.contextmanager
 def reading_body(request: web.Request) -> Iterator[None]:
     """While a handler waits for the client's body, its connection may be closed to make room
     like any connection that waits on its client (the oldest first)."""
     conn = _connection_of(request)
-    if conn is None:
-        yield
-        return
-    conn.reading_body = True
-    conn.guard.moved(conn)
-    try:
-        yield
-    finally:
-        conn.reading_body = False
+    with _client_gone_is_a_connection_error(request):
+        if conn is None:
+            yield
+            return
+        conn.reading_body = True
         conn.guard.moved(conn)
+        try:
+            yield
+        finally:
+            conn.reading_body = False
+            conn.guard.moved(conn)
 
 
 @web.middleware
