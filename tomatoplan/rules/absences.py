@@ -48,15 +48,16 @@ def _summary(verb: str, chauffeur: dict, absence: dict) -> str:
             f"au {absence['date_fin']} ({absence['motif']})")
 
 
-def _dates_errors(absence: dict) -> list:
-    if absence["date_fin"] < absence["date_debut"]:
+def dates_errors(absence: dict) -> list:
+    """The end before the start, when both are there (a partial body may give one)."""
+    if "date_debut" in absence and "date_fin" in absence and absence["date_fin"] < absence["date_debut"]:
         return [invalid("date_fin", "before_start", "La date de fin précède la date de début.")]
     return []
 
 
 async def _check_stored_dates(current: dict, after: dict) -> None:
     """One date of an update against the stored other one: 409 (the client must reread)."""
-    raise_if_stale(_dates_errors(after))
+    raise_if_stale(dates_errors(after))
 
 
 async def covering(session, chauffeur_id: int, day: datetime.date) -> list:
@@ -91,7 +92,7 @@ async def list_absences(db: Database, chauffeur_id: int, *, date_debut: Optional
 async def create_absence(db: Database, actor: Actor, chauffeur_id: int, fields: dict) -> dict:
     values = {"commentaire": None, "motif": "autre", **api_values(fields),
               "chauffeur_id": chauffeur_id}
-    raise_if_invalid(_dates_errors(values))
+    raise_if_invalid(dates_errors(values))
     async with db.write() as tx:
         chauffeur = await load_chauffeur(tx, chauffeur_id)
         return await ABSENCES.create(
@@ -100,8 +101,7 @@ async def create_absence(db: Database, actor: Actor, chauffeur_id: int, fields: 
 
 async def update_absence(db: Database, actor: Actor, chauffeur_id: int, absence_id: int,
                          changes: dict, expected: Optional[int]) -> dict:
-    if "date_debut" in changes and "date_fin" in changes:  # the body itself: 422 before 412
-        raise_if_invalid(_dates_errors(changes))
+    raise_if_invalid(dates_errors(changes))  # the body itself: 422 before 412
     async with db.write() as tx:
         chauffeur = await load_chauffeur(tx, chauffeur_id)
         return await ABSENCES.update(

@@ -126,7 +126,8 @@ def path_date(request: web.Request, name: str = "date") -> datetime.date:
 
 def if_match_version(request: web.Request) -> Optional[int]:
     """The version named by If-Match, None when absent or `*`; 400 when unreadable, 412 for
-    a weak tag (RFC 9110: a weak tag never matches in If-Match)."""
+    a weak tag (RFC 9110: a weak tag never matches in If-Match). Handlers read it after the
+    body: a bad body is a 422 whatever the version it names."""
     header = request.headers.get("If-Match")
     if header is None or header.strip() == "*":
         return None

@@ -23,7 +23,7 @@ ABSENCE_BODY = Schema("Absence", {
     "date_fin": Date("Dernier jour d'absence (inclus)", required=True, example="2024-01-19"),
     "motif": Choice(("conge", "maladie", "formation", "autre"), "Motif", default="autre"),
     "commentaire": Text("Commentaire", max_length=2000, nullable=True),
-})
+}, checks=[absences.dates_errors])  # with the fields: a bad body is a 422 before any If-Match
 ABSENCE_SCHEMA = record_schema(ABSENCE_BODY, {"chauffeur_id": {"type": "integer", "readOnly": True}})
 ABSENCES_QUERY = Query({"date_debut": Date("Absences qui finissent ce jour ou après"),
                         "date_fin": Date("Absences qui commencent ce jour ou avant"), **PAGING})
@@ -75,8 +75,8 @@ async def get_absence(request: web.Request) -> web.Response:
           responses={200: ("Absence modifiée", ABSENCE_SCHEMA, "application/json")})
 async def update_absence(request: web.Request) -> web.Response:
     chauffeur_id, absence_id = path_id(request), path_id(request, "absence_id")
-    expected = if_match_version(request)
     changes = await read_body(request, ABSENCE_BODY, partial=True)
+    expected = if_match_version(request)
     db, actor = writer(request)
     return record_response(await absences.update_absence(
         db, actor, chauffeur_id, absence_id, changes, expected))

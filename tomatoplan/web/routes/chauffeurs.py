@@ -110,8 +110,8 @@ async def get_chauffeur(request: web.Request) -> web.Response:
           responses={200: ("Chauffeur modifié", CHAUFFEUR_SCHEMA, "application/json")})
 async def update_chauffeur(request: web.Request) -> web.Response:
     chauffeur_id = path_id(request)
-    expected = if_match_version(request)
     changes = await read_body(request, CHAUFFEUR_BODY, partial=True)
+    expected = if_match_version(request)
     db, actor = writer(request)
     return record_response(await chauffeurs.update_chauffeur(db, actor,
                                                              chauffeur_id, changes, expected))

@@ -68,8 +68,8 @@ async def get_competence(request: web.Request) -> web.Response:
           responses={200: ("Compétence modifiée", COMPETENCE_SCHEMA, "application/json")})
 async def update_competence(request: web.Request) -> web.Response:
     chauffeur_id, competence_id = path_id(request), path_id(request, "competence_id")
-    expected = if_match_version(request)
     changes = await read_body(request, COMPETENCE_BODY, partial=True)
+    expected = if_match_version(request)
     db, actor = writer(request)
     return record_response(await competences.update_competence(
         db, actor, chauffeur_id, competence_id, changes, expected))

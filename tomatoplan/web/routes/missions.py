@@ -3,6 +3,8 @@ finance, history."""
 
 from __future__ import annotations
 
+import functools
+
 from aiohttp import web
 
 from ...base.errors import ValidationFailed, invalid
@@ -10,7 +12,7 @@ from ...base.fields import Boolean, Choice, Date, Integer, Money, Text, Time, id
 from ...base.permissions import Permission
 from ...base.schema import PAGING, Query, Schema
 from ...rules import activity, missions
-from ...rules.hours import hours_schema
+from ...rules.hours import hours_errors, hours_schema
 from ..auth import can_read_finance, require, writer
 from ..endpoint import endpoint
 from ..http import (
@@ -61,9 +63,11 @@ MISSION_FIELDS = {
 # A new mission needs a destination, given or taken from its voyage.
 DESTINATION_RULE = {"anyOf": [{"required": ["destination"]},
                               {"required": ["voyage_id"], "properties": {"voyage_id": {"type": "integer"}}}]}
-MISSION_CREATE = Schema("MissionCreate", MISSION_FIELDS,
+# The body's own hours, checked with its fields: a bad body is a 422 before any If-Match.
+BODY_HOURS = [functools.partial(hours_errors, partial=True)]
+MISSION_CREATE = Schema("MissionCreate", MISSION_FIELDS, checks=BODY_HOURS,
                         rules=lambda partial: [*hours_schema(partial), DESTINATION_RULE])
-MISSION_UPDATE = Schema("MissionUpdate", MISSION_FIELDS, rules=hours_schema)
+MISSION_UPDATE = Schema("MissionUpdate", MISSION_FIELDS, checks=BODY_HOURS, rules=hours_schema)
 FINANCE_UPDATE = Schema("MissionFinance", MONEY_FIELDS)
 MISSION_SCHEMA = record_schema(MISSION_CREATE)
 
@@ -192,9 +196,9 @@ async def get_mission(request: web.Request) -> web.Response:
           responses={200: ("Mission modifiée", MISSION_SCHEMA, "application/json")})
 async def update_mission(request: web.Request) -> web.Response:
     mission_id = path_id(request)
-    expected = if_match_version(request)
     force = await _force(request)
     changes = await read_body(request, MISSION_UPDATE, partial=True, guarded=tuple(MONEY_FIELDS))
+    expected = if_match_version(request)  # after the body: a bad body is a 422 whatever the version
     db, actor = writer(request)
     updated = await missions.update_mission(db, actor, mission_id, changes, expected, force=force,
                                             finance=can_read_finance(request))
@@ -209,8 +213,8 @@ async def update_mission(request: web.Request) -> web.Response:
           responses={200: ("Mission modifiée", MISSION_SCHEMA, "application/json")})
 async def update_mission_finance(request: web.Request) -> web.Response:
     mission_id = path_id(request)
-    expected = if_match_version(request)
     changes = await read_body(request, FINANCE_UPDATE, partial=True)
+    expected = if_match_version(request)
     db, actor = writer(request)
     return record_response(await missions.update_mission(db, actor, mission_id, changes, expected))
 

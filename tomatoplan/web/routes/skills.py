@@ -61,8 +61,8 @@ async def get_skill(request: web.Request) -> web.Response:
           responses={200: ("Compétence modifiée", SKILL_SCHEMA, "application/json")})
 async def update_skill(request: web.Request) -> web.Response:
     skill_id = path_id(request)
-    expected = if_match_version(request)
     changes = await read_body(request, SKILL_UPDATE, partial=True)
+    expected = if_match_version(request)
     db, actor = writer(request)
     return record_response(await skills.update_skill(db, actor, skill_id,
                                                          changes, expected))

@@ -76,8 +76,8 @@ async def get_user(request: web.Request) -> web.Response:
           responses={200: ("Utilisateur modifié", USER_SCHEMA, "application/json")})
 async def update_user(request: web.Request) -> web.Response:
     user_id = path_id(request)
-    expected = if_match_version(request)
     changes = USER_UPDATE.validate(await read_json(request), partial=True)
+    expected = if_match_version(request)
     db, actor = writer(request)
     updated = await users.update_user(db, actor, user_id,
                                       changes, expected)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+
 from aiohttp import web
 
 from ...base.fields import Boolean, Choice, ListOf, Text, Time
 from ...base.permissions import Permission
 from ...base.schema import PAGING, Query, Schema
 from ...rules import activity, voyages
-from ...rules.hours import hours_schema
+from ...rules.hours import hours_errors, hours_schema
 from ...rules.skills import SKILL_CODE_PATTERN
 from ...rules.voyages import JOURS
 from ..auth import can_read_finance, writer
@@ -41,7 +43,9 @@ VOYAGE_FIELDS = {
     "actif": Boolean("Actif (un voyage inactif n'est plus généré)", default=True),
     "notes": Text("Notes", max_length=2000, nullable=True),
 }
-VOYAGE_BODY = Schema("Voyage", VOYAGE_FIELDS, rules=hours_schema)
+# The body's own hours, checked with its fields: a bad body is a 422 before any If-Match.
+VOYAGE_BODY = Schema("Voyage", VOYAGE_FIELDS, checks=[functools.partial(hours_errors, partial=True)],
+                     rules=hours_schema)
 VOYAGE_SCHEMA = record_schema(VOYAGE_BODY)
 VOYAGES_QUERY = Query({"actif": Boolean("Seulement les voyages actifs (true) ou inactifs (false)"),
                        **PAGING})
@@ -86,8 +90,8 @@ async def get_voyage(request: web.Request) -> web.Response:
           responses={200: ("Voyage modifié", VOYAGE_SCHEMA, "application/json")})
 async def update_voyage(request: web.Request) -> web.Response:
     voyage_id = path_id(request)
-    expected = if_match_version(request)
     changes = await read_body(request, VOYAGE_BODY, partial=True)
+    expected = if_match_version(request)
     db, actor = writer(request)
     updated = await voyages.update_voyage(db, actor,
                                           voyage_id, changes, expected)
