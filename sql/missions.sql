@@ -1,6 +1,8 @@
 -- Missions: one trip on one day. Money in INTEGER cents.
 -- Every list query starts from an index (missions_by_date, _by_chauffeur or _by_voyage):
--- tests/rules/test_query_plans.py checks that none of them scans the table.
+-- tests/rules/test_query_plans.py checks that none of them scans the table. A page carries
+-- the number of rows matching (total_count) so that a list is one statement; the _count
+-- queries serve only a page past the end (no row to carry it).
 
 -- name: mission_by_id
 -- One mission by id.
@@ -14,7 +16,8 @@ SELECT id, date_mission, destination, origine, voyage_id, chauffeur_id, vehicule
 -- Missions of one day, by start time (those without a time first).
 SELECT id, date_mission, destination, origine, voyage_id, chauffeur_id, vehicule,
        heure_debut, heure_fin, statut, remarques, prix_cents, cout_cents, version,
-       created_at, created_by, updated_at, updated_by
+       created_at, created_by, updated_at, updated_by,
+       count(*) OVER () AS total_count
   FROM missions
  WHERE date_mission = :date_mission
  ORDER BY heure_debut, id
@@ -22,7 +25,7 @@ SELECT id, date_mission, destination, origine, voyage_id, chauffeur_id, vehicule
 
 -- name: missions_by_date_count
 -- Number of missions of one day.
-SELECT count(*)
+SELECT count(*) AS total_count
   FROM missions
  WHERE date_mission = :date_mission
 
@@ -30,7 +33,8 @@ SELECT count(*)
 -- Missions between two dates (inclusive) matching the optional filters, by day and time.
 SELECT id, date_mission, destination, origine, voyage_id, chauffeur_id, vehicule,
        heure_debut, heure_fin, statut, remarques, prix_cents, cout_cents, version,
-       created_at, created_by, updated_at, updated_by
+       created_at, created_by, updated_at, updated_by,
+       count(*) OVER () AS total_count
   FROM missions
  WHERE date_mission BETWEEN :date_debut AND :date_fin
    AND (:chauffeur_id IS NULL OR chauffeur_id = :chauffeur_id)
@@ -41,7 +45,7 @@ SELECT id, date_mission, destination, origine, voyage_id, chauffeur_id, vehicule
 
 -- name: missions_in_range_count
 -- Number of missions `missions_in_range` can return.
-SELECT count(*)
+SELECT count(*) AS total_count
   FROM missions
  WHERE date_mission BETWEEN :date_debut AND :date_fin
    AND (:chauffeur_id IS NULL OR chauffeur_id = :chauffeur_id)
@@ -52,7 +56,8 @@ SELECT count(*)
 -- Missions of one chauffeur between two dates matching the other filters, by day and time.
 SELECT id, date_mission, destination, origine, voyage_id, chauffeur_id, vehicule,
        heure_debut, heure_fin, statut, remarques, prix_cents, cout_cents, version,
-       created_at, created_by, updated_at, updated_by
+       created_at, created_by, updated_at, updated_by,
+       count(*) OVER () AS total_count
   FROM missions
  WHERE chauffeur_id = :chauffeur_id
    AND date_mission BETWEEN :date_debut AND :date_fin
@@ -63,7 +68,7 @@ SELECT id, date_mission, destination, origine, voyage_id, chauffeur_id, vehicule
 
 -- name: missions_of_chauffeur_count
 -- Number of missions `missions_of_chauffeur` can return.
-SELECT count(*)
+SELECT count(*) AS total_count
   FROM missions
  WHERE chauffeur_id = :chauffeur_id
    AND date_mission BETWEEN :date_debut AND :date_fin
@@ -74,7 +79,8 @@ SELECT count(*)
 -- Missions of one voyage between two dates matching the other filters, by day and time.
 SELECT id, date_mission, destination, origine, voyage_id, chauffeur_id, vehicule,
        heure_debut, heure_fin, statut, remarques, prix_cents, cout_cents, version,
-       created_at, created_by, updated_at, updated_by
+       created_at, created_by, updated_at, updated_by,
+       count(*) OVER () AS total_count
   FROM missions
  WHERE voyage_id = :voyage_id
    AND date_mission BETWEEN :date_debut AND :date_fin
@@ -85,7 +91,7 @@ SELECT id, date_mission, destination, origine, voyage_id, chauffeur_id, vehicule
 
 -- name: missions_of_voyage_count
 -- Number of missions `missions_of_voyage` can return.
-SELECT count(*)
+SELECT count(*) AS total_count
   FROM missions
  WHERE voyage_id = :voyage_id
    AND date_mission BETWEEN :date_debut AND :date_fin

@@ -21,6 +21,7 @@ from .scheduler import Scheduler
 from .web.auth import auth_middleware, network_middleware
 from .web.connections import connection_middleware
 from .web.event_bus import EVENT_BUS, EventBus, close_streams, event_bus_ctx
+from .web.health import health_ctx
 from .web.live_sessions import live_sessions_ctx
 from .web.middlewares import LEFT_EARLY, error_middleware, security_headers_middleware
 from .web.routes import (
@@ -84,7 +85,7 @@ def create_app(config: Config) -> web.Application:
 
     # Opened in this order at start, closed in the reverse order at stop.
     app.cleanup_ctx.extend([database_ctx, denials_ctx, signing_key_ctx, default_admin_ctx,
-                            backups_ctx, live_sessions_ctx, event_bus_ctx, scheduler_ctx])
+                            backups_ctx, health_ctx, live_sessions_ctx, event_bus_ctx, scheduler_ctx])
     app.on_shutdown.append(close_streams)
     for module in ROUTE_MODULES:
         app.add_routes(module.routes)

@@ -179,6 +179,19 @@ class Database:
             finally:
                 self._idle_readers.put_nowait(conn)
 
+    async def query(self, sql: str, params: Params = ()) -> list[dict]:
+        """The rows of ONE statement, in one trip to a pooled reader: no BEGIN/COMMIT, since a
+        single statement is its own snapshot. Use `read()` when several statements must see
+        the same data."""
+        if self._idle_readers is None:
+            raise DatabaseError("base fermée")
+        conn = await self._idle_readers.get()
+        try:
+            rows = await conn.execute_fetchall(sql, params)
+        finally:
+            self._idle_readers.put_nowait(conn)
+        return [dict(row) for row in rows]
+
     @contextlib.asynccontextmanager
     async def write(self, attach: Optional[tuple[str, str]] = None) -> AsyncIterator[WriteSession]:
         """One write transaction: COMMIT when the block ends, ROLLBACK when it raises.
@@ -241,6 +254,5 @@ class Database:
             log.error("could not detach %s: %s", schema, exc)
 
     async def ping(self) -> None:
-        """Raise when the database cannot answer a read."""
-        async with self.read() as session:
-            await session.fetch_value("SELECT count(*) FROM sqlite_master")
+        """Raise when the database cannot answer a read (its schema, in one trip)."""
+        await self.query("SELECT count(*) AS objects FROM sqlite_master")

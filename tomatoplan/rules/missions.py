@@ -90,10 +90,19 @@ async def missions_for_day(db: Database, day: datetime.date, *, limit: int, offs
                            finance: bool) -> tuple[list, int]:
     """The missions of one day by start time, and how many there are."""
     params = {"date_mission": day.isoformat(), "limit": limit, "offset": offset}
-    async with db.read() as session:
-        rows = await session.fetch_all(Q.missions_by_date, params)
-        total = await session.fetch_value(Q.missions_by_date_count, params)
+    rows, total = await _page(db, Q.missions_by_date, Q.missions_by_date_count, params)
     return [mission_out(row, finance) for row in rows], total
+
+
+async def _page(db: Database, page_sql: str, count_sql: str, params: dict) -> tuple[list, int]:
+    """A page and the number of rows matching, in one statement (its rows carry total_count);
+    a page past the end has no row to carry it, and asks the count alone."""
+    rows = await db.query(page_sql, params)
+    if rows:
+        return rows, rows[0]["total_count"]
+    if not params["offset"]:
+        return rows, 0
+    return rows, (await db.query(count_sql, params))[0]["total_count"]
 
 
 def list_query(chauffeur_id: Optional[int], voyage_id: Optional[int]) -> tuple[str, str]:
@@ -116,10 +125,7 @@ async def list_missions(db: Database, *, date_debut: Optional[datetime.date],
         "chauffeur_id": chauffeur_id, "voyage_id": voyage_id, "statut": statut,
         "limit": limit, "offset": offset,
     }
-    page, count = list_query(chauffeur_id, voyage_id)
-    async with db.read() as session:
-        rows = await session.fetch_all(page, params)
-        total = await session.fetch_value(count, params)
+    rows, total = await _page(db, *list_query(chauffeur_id, voyage_id), params)
     return [mission_out(row, finance) for row in rows], total
 
 

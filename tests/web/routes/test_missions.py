@@ -191,6 +191,10 @@ async def test_by_date_lists_the_day_by_start_time_with_the_total(admin):
     page = await admin.get("/missions/by-date/2024-01-15?limit=1&offset=1")
     assert [m["destination"] for m in await page.json()] == ["Paris"]
     assert page.headers["X-Total-Count"] == "3"
+    past_the_end = await admin.get("/missions/by-date/2024-01-15?offset=10")
+    assert await past_the_end.json() == [] and past_the_end.headers["X-Total-Count"] == "3"
+    empty_day = await admin.get("/missions/by-date/2024-01-17")
+    assert await empty_day.json() == [] and empty_day.headers["X-Total-Count"] == "0"
     assert await invalid_fields(await admin.get("/missions/by-date/2024-01-15?limit=0")) == {
         "limit": "out_of_range"}
 
@@ -230,6 +234,12 @@ async def test_the_mission_list_filters_combine(admin):
     page = await admin.get("/missions?limit=2&offset=1")
     assert [m["id"] for m in await page.json()] == [2, 4]
     assert page.headers["X-Total-Count"] == "5"
+    for query in ("?offset=50", f"?offset=50&chauffeur_id={dupont['id']}",
+                  f"?offset=50&voyage_id={paris['id']}"):  # each page query past its end
+        past_the_end = await admin.get(f"/missions{query}")
+        assert await past_the_end.json() == [], query
+        assert past_the_end.headers["X-Total-Count"] == str(len(await ids(query.replace(
+            "offset=50", "offset=0")))), query
 
 
 @pytest.mark.parametrize(("query", "fields"), [

@@ -12,11 +12,12 @@ from aiohttp import web
 from ... import __version__
 from ...base import resources
 from ...base.permissions import PUBLIC
-from ...rules import backup_health, storage
+from ...rules import storage
 from ..endpoint import endpoint
+from ..health import HEALTH
 from ..http import json_response
 from ..openapi import openapi_document
-from ..state import BACKUPS, DB, STARTED
+from ..state import DB, STARTED
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -58,6 +59,7 @@ HEALTH_SCHEMA = {
                      503: ("Base inutilisable", HEALTH_SCHEMA, "application/json")})
 async def health(request: web.Request) -> web.Response:
     db = request.app[DB]
+    checked = await request.app[HEALTH].current()  # at most one database check a second
     monotonic_start, wall_start = request.app[STARTED]
     body = {
         "status": "ok",
@@ -67,15 +69,12 @@ async def health(request: web.Request) -> web.Response:
         "schema_version": db.schema_version,
         "database": {"status": "ok", "journal_mode": db.journal_mode},
     }
-    try:
-        await db.ping()
-    except Exception as exc:
-        log.error("health check: database unusable: %s", exc)
+    if not checked.database_ok:
         body["status"] = "error"
         body["database"] = {"status": "error", "detail": "La base de données ne répond pas."}
         return json_response(body, status=503, headers={"Cache-Control": "no-store"})
     body["disque"] = storage.storage(db)
-    body["sauvegardes"] = await backup_health.health(request.app[BACKUPS], wall_start)
+    body["sauvegardes"] = checked.sauvegardes
     if body["sauvegardes"]["status"] == "degraded" or body["disque"]["status"] == "full":
         body["status"] = "degraded"
     return json_response(body, headers={"Cache-Control": "no-store"})
