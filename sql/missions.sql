@@ -1,8 +1,9 @@
 -- Missions: one trip on one day. Money in INTEGER cents.
 -- Every list query starts from an index (missions_by_date, _by_chauffeur or _by_voyage):
--- tests/rules/test_query_plans.py checks that none of them scans the table. A page carries
--- the number of rows matching (total_count) so that a list is one statement; the _count
--- queries serve only a page past the end (no row to carry it).
+-- tests/rules/test_query_plans.py checks that none of them scans the table. A list is one
+-- statement giving one row: the page as the JSON the API sends (`page`, built by SQLite from
+-- the mission_documents view, finance fields only when :finance) and the number of missions
+-- matching (`total_count`); the _count queries serve only a page past the end.
 
 -- name: mission_by_id
 -- One mission by id.
@@ -14,14 +15,14 @@ SELECT id, date_mission, destination, origine, voyage_id, chauffeur_id, vehicule
 
 -- name: missions_by_date
 -- Missions of one day, by start time (those without a time first).
-SELECT id, date_mission, destination, origine, voyage_id, chauffeur_id, vehicule,
-       heure_debut, heure_fin, statut, remarques, prix_cents, cout_cents, version,
-       created_at, created_by, updated_at, updated_by,
-       count(*) OVER () AS total_count
-  FROM missions
- WHERE date_mission = :date_mission
- ORDER BY heure_debut, id
- LIMIT :limit OFFSET :offset
+SELECT json_group_array(json(CASE WHEN :finance THEN document
+                                  ELSE json_remove(document, '$.prix', '$.cout') END)) AS page,
+       max(total_count) AS total_count
+  FROM (SELECT document, count(*) OVER () AS total_count
+          FROM mission_documents
+         WHERE date_mission = :date_mission
+         ORDER BY heure_debut, id
+         LIMIT :limit OFFSET :offset)
 
 -- name: missions_by_date_count
 -- Number of missions of one day.
@@ -31,17 +32,17 @@ SELECT count(*) AS total_count
 
 -- name: missions_in_range
 -- Missions between two dates (inclusive) matching the optional filters, by day and time.
-SELECT id, date_mission, destination, origine, voyage_id, chauffeur_id, vehicule,
-       heure_debut, heure_fin, statut, remarques, prix_cents, cout_cents, version,
-       created_at, created_by, updated_at, updated_by,
-       count(*) OVER () AS total_count
-  FROM missions
- WHERE date_mission BETWEEN :date_debut AND :date_fin
-   AND (:chauffeur_id IS NULL OR chauffeur_id = :chauffeur_id)
-   AND (:voyage_id IS NULL OR voyage_id = :voyage_id)
-   AND (:statut IS NULL OR statut = :statut)
- ORDER BY date_mission, heure_debut, id
- LIMIT :limit OFFSET :offset
+SELECT json_group_array(json(CASE WHEN :finance THEN document
+                                  ELSE json_remove(document, '$.prix', '$.cout') END)) AS page,
+       max(total_count) AS total_count
+  FROM (SELECT document, count(*) OVER () AS total_count
+          FROM mission_documents
+         WHERE date_mission BETWEEN :date_debut AND :date_fin
+           AND (:chauffeur_id IS NULL OR chauffeur_id = :chauffeur_id)
+           AND (:voyage_id IS NULL OR voyage_id = :voyage_id)
+           AND (:statut IS NULL OR statut = :statut)
+         ORDER BY date_mission, heure_debut, id
+         LIMIT :limit OFFSET :offset)
 
 -- name: missions_in_range_count
 -- Number of missions `missions_in_range` can return.
@@ -54,17 +55,17 @@ SELECT count(*) AS total_count
 
 -- name: missions_of_chauffeur
 -- Missions of one chauffeur between two dates matching the other filters, by day and time.
-SELECT id, date_mission, destination, origine, voyage_id, chauffeur_id, vehicule,
-       heure_debut, heure_fin, statut, remarques, prix_cents, cout_cents, version,
-       created_at, created_by, updated_at, updated_by,
-       count(*) OVER () AS total_count
-  FROM missions
- WHERE chauffeur_id = :chauffeur_id
-   AND date_mission BETWEEN :date_debut AND :date_fin
-   AND (:voyage_id IS NULL OR voyage_id = :voyage_id)
-   AND (:statut IS NULL OR statut = :statut)
- ORDER BY date_mission, heure_debut, id
- LIMIT :limit OFFSET :offset
+SELECT json_group_array(json(CASE WHEN :finance THEN document
+                                  ELSE json_remove(document, '$.prix', '$.cout') END)) AS page,
+       max(total_count) AS total_count
+  FROM (SELECT document, count(*) OVER () AS total_count
+          FROM mission_documents
+         WHERE chauffeur_id = :chauffeur_id
+           AND date_mission BETWEEN :date_debut AND :date_fin
+           AND (:voyage_id IS NULL OR voyage_id = :voyage_id)
+           AND (:statut IS NULL OR statut = :statut)
+         ORDER BY date_mission, heure_debut, id
+         LIMIT :limit OFFSET :offset)
 
 -- name: missions_of_chauffeur_count
 -- Number of missions `missions_of_chauffeur` can return.
@@ -77,17 +78,17 @@ SELECT count(*) AS total_count
 
 -- name: missions_of_voyage
 -- Missions of one voyage between two dates matching the other filters, by day and time.
-SELECT id, date_mission, destination, origine, voyage_id, chauffeur_id, vehicule,
-       heure_debut, heure_fin, statut, remarques, prix_cents, cout_cents, version,
-       created_at, created_by, updated_at, updated_by,
-       count(*) OVER () AS total_count
-  FROM missions
- WHERE voyage_id = :voyage_id
-   AND date_mission BETWEEN :date_debut AND :date_fin
-   AND (:chauffeur_id IS NULL OR chauffeur_id = :chauffeur_id)
-   AND (:statut IS NULL OR statut = :statut)
- ORDER BY date_mission, heure_debut, id
- LIMIT :limit OFFSET :offset
+SELECT json_group_array(json(CASE WHEN :finance THEN document
+                                  ELSE json_remove(document, '$.prix', '$.cout') END)) AS page,
+       max(total_count) AS total_count
+  FROM (SELECT document, count(*) OVER () AS total_count
+          FROM mission_documents
+         WHERE voyage_id = :voyage_id
+           AND date_mission BETWEEN :date_debut AND :date_fin
+           AND (:chauffeur_id IS NULL OR chauffeur_id = :chauffeur_id)
+           AND (:statut IS NULL OR statut = :statut)
+         ORDER BY date_mission, heure_debut, id
+         LIMIT :limit OFFSET :offset)
 
 -- name: missions_of_voyage_count
 -- Number of missions `missions_of_voyage` can return.

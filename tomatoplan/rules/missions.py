@@ -87,22 +87,23 @@ async def get_mission(db: Database, mission_id: int, *, finance: bool) -> dict:
 
 
 async def missions_for_day(db: Database, day: datetime.date, *, limit: int, offset: int,
-                           finance: bool) -> tuple[list, int]:
-    """The missions of one day by start time, and how many there are."""
-    params = {"date_mission": day.isoformat(), "limit": limit, "offset": offset}
-    rows, total = await _page(db, Q.missions_by_date, Q.missions_by_date_count, params)
-    return [mission_out(row, finance) for row in rows], total
+                           finance: bool) -> tuple[str, int]:
+    """The missions of one day by start time as a JSON array (`mission_out` of each, built
+    by SQLite), and how many there are."""
+    params = {"date_mission": day.isoformat(), "limit": limit, "offset": offset,
+              "finance": finance}
+    return await _page(db, Q.missions_by_date, Q.missions_by_date_count, params)
 
 
-async def _page(db: Database, page_sql: str, count_sql: str, params: dict) -> tuple[list, int]:
-    """A page and the number of rows matching, in one statement (its rows carry total_count);
-    a page past the end has no row to carry it, and asks the count alone."""
-    rows = await db.query(page_sql, params)
-    if rows:
-        return rows, rows[0]["total_count"]
+async def _page(db: Database, page_sql: str, count_sql: str, params: dict) -> tuple[str, int]:
+    """A page as JSON text and the number of missions matching, in one statement; a page past
+    the end has no row to carry the number, and asks it alone."""
+    found = (await db.query(page_sql, params))[0]
+    if found["total_count"] is not None:
+        return found["page"], found["total_count"]
     if not params["offset"]:
-        return rows, 0
-    return rows, (await db.query(count_sql, params))[0]["total_count"]
+        return found["page"], 0
+    return found["page"], (await db.query(count_sql, params))[0]["total_count"]
 
 
 def list_query(chauffeur_id: Optional[int], voyage_id: Optional[int]) -> tuple[str, str]:
@@ -117,16 +118,16 @@ def list_query(chauffeur_id: Optional[int], voyage_id: Optional[int]) -> tuple[s
 async def list_missions(db: Database, *, date_debut: Optional[datetime.date],
                         date_fin: Optional[datetime.date], chauffeur_id: Optional[int],
                         voyage_id: Optional[int], statut: Optional[str], limit: int, offset: int,
-                        finance: bool) -> tuple[list, int]:
-    """Missions matching every filter given, by day and time, and how many match."""
+                        finance: bool) -> tuple[str, int]:
+    """Missions matching every filter given, by day and time, as a JSON array (see
+    `missions_for_day`), and how many match."""
     params = {
         "date_debut": date_debut.isoformat() if date_debut else EARLIEST_DATE,
         "date_fin": date_fin.isoformat() if date_fin else LATEST_DATE,
         "chauffeur_id": chauffeur_id, "voyage_id": voyage_id, "statut": statut,
-        "limit": limit, "offset": offset,
+        "limit": limit, "offset": offset, "finance": finance,
     }
-    rows, total = await _page(db, *list_query(chauffeur_id, voyage_id), params)
-    return [mission_out(row, finance) for row in rows], total
+    return await _page(db, *list_query(chauffeur_id, voyage_id), params)
 
 
 async def assigned_around(session, day: datetime.date) -> list:

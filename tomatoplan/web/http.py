@@ -161,6 +161,12 @@ def record_response(record: dict, *, status: int = 200, location: Optional[str] 
     return json_response(record, status=status, headers=headers)
 
 
+def json_list_response(text: str, total: int) -> web.Response:
+    """A JSON array already written (by SQLite), sent as it is, with its total."""
+    return web.Response(text=text, content_type="application/json",
+                        headers={"X-Total-Count": str(total)})
+
+
 def list_response(items: list, total: Optional[int] = None) -> web.Response:
     """A JSON array (what the seed's clients iterate) with the total in X-Total-Count (the
     length of the list when it is complete)."""

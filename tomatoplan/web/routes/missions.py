@@ -17,6 +17,7 @@ from ..auth import can_read_finance, require, writer
 from ..endpoint import endpoint
 from ..http import (
     if_match_version,
+    json_list_response,
     json_response,
     list_response,
     path_date,
@@ -125,12 +126,12 @@ async def list_missions(request: web.Request) -> web.Response:
         if (date_debut and day < date_debut) or (date_fin and day > date_fin):
             return list_response([], 0)
         date_debut = date_fin = day
-    found, total = await missions.list_missions(
+    page, total = await missions.list_missions(
         request.app[DB], date_debut=date_debut, date_fin=date_fin,
         chauffeur_id=query.get("chauffeur_id"), voyage_id=query.get("voyage_id"),
         statut=query.get("statut"), limit=query["limit"], offset=query["offset"],
         finance=can_read_finance(request))
-    return list_response(found, total)
+    return json_list_response(page, total)
 
 
 @routes.get("/missions/by-date/{date}", name="missions_by_date")
@@ -143,9 +144,9 @@ async def list_missions(request: web.Request) -> web.Response:
 async def missions_by_date(request: web.Request) -> web.Response:
     day = path_date(request)
     query = DAY_QUERY.validate(request.query)
-    found, total = await missions.missions_for_day(request.app[DB], day, **query,
-                                                   finance=can_read_finance(request))
-    return list_response(found, total)
+    page, total = await missions.missions_for_day(request.app[DB], day, **query,
+                                                  finance=can_read_finance(request))
+    return json_list_response(page, total)
 
 
 @routes.post("/missions", name="mission_create")
