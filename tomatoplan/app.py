@@ -19,6 +19,7 @@ from .rules.denials import Denials
 from .rules.login_limit import LoginLimiter
 from .scheduler import Scheduler
 from .web.auth import auth_middleware, network_middleware
+from .web.conditional import list_etag_middleware
 from .web.connections import connection_middleware
 from .web.event_bus import EVENT_BUS, EventBus, close_streams, event_bus_ctx
 from .web.health import health_ctx
@@ -73,7 +74,7 @@ def create_app(config: Config) -> web.Application:
     app = web.Application(
         client_max_size=config.max_body_size,
         middlewares=[connection_middleware, security_headers_middleware, error_middleware,
-                     network_middleware, auth_middleware],
+                     network_middleware, auth_middleware, list_etag_middleware],
     )
     app[CONFIG] = config
     app[STARTED] = started_now()

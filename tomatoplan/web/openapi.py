@@ -98,6 +98,15 @@ IF_MATCH_PATTERN = r'^(?:\*|(?:W/)?"[0-9]{1,18}"|[0-9]{1,18})$'
 _PATH_PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")
 
 
+def _conditional(declared: Endpoint) -> bool:
+    """A list (its ETag a hash) or a versioned record (its ETag the version): web.conditional
+    answers 304 to a matching If-None-Match."""
+    answer = declared.responses.get(200)
+    schema = answer[1] if answer is not None else None
+    return isinstance(schema, dict) and (
+        schema.get("type") == "array" or "version" in schema.get("properties", {}))
+
+
 def _operation(route: web.AbstractRoute, path: str, declared: Endpoint) -> dict:
     operation: dict[str, Any] = {
         "summary": declared.summary,
@@ -129,6 +138,12 @@ def _operation(route: web.AbstractRoute, path: str, declared: Endpoint) -> dict:
                            "description": "ETag reçu au GET : refuse (412) si l'enregistrement a changé",
                            "schema": {"type": "string", "pattern": IF_MATCH_PATTERN,
                                       "examples": ['"1"']}})
+    conditional = route.method == "GET" and _conditional(declared)
+    if conditional:
+        parameters.append({"name": "If-None-Match", "in": "header", "required": False,
+                           "description": "ETag d'une réponse précédente : 304 sans corps si rien "
+                                          "n'a changé",
+                           "schema": {"type": "string", "examples": ['"l-0123456789abcdef01234567"']}})
     if parameters:
         operation["parameters"] = parameters
     if declared.body is not None:
@@ -149,6 +164,8 @@ def _operation(route: web.AbstractRoute, path: str, declared: Endpoint) -> dict:
         if media:
             entry["content"] = {media: {"schema": schema or {}}}
         responses[str(status)] = entry
+    if conditional:
+        responses["304"] = {"description": "Inchangé depuis l'ETag envoyé dans If-None-Match"}
     errors = set(declared.errors)
     if declared.body is not None or declared.raw_body is not None:
         errors |= {400, 408, 413, 422}
