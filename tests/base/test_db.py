@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from tomatoplan.base import resources, sqlfiles
-from tomatoplan.base.db import Database, DatabaseError
+from tomatoplan.base.db import Database, DatabaseError, OneTrip
 
 # Tables, indexes and triggers by name: what a schema is made of.
 SCHEMA_OBJECTS = ("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
@@ -233,3 +233,35 @@ def test_split_statements_keeps_triggers_whole():
     script = ("CREATE TABLE t (a);\n-- comment\nCREATE TRIGGER x BEFORE UPDATE ON t BEGIN\n"
               "  SELECT RAISE(ABORT, 'no');\nEND;\n")
     assert len(sqlfiles.split_statements(script)) == 2
+
+
+async def test_a_one_statement_read_takes_one_trip_and_leaves_no_transaction(tmp_path):
+    db = Database(str(tmp_path / "q.db"))
+    await db.open()
+    writing, release = asyncio.Event(), asyncio.Event()
+
+    async def long_write():
+        async with db.write() as tx:
+            await tx.execute("INSERT INTO settings (key, value, updated_at, updated_by) "
+                             "VALUES ('k', '1', 'now', 'test')")
+            writing.set()
+            await release.wait()
+
+    task = asyncio.create_task(long_write())
+    await writing.wait()
+    # Its own snapshot: the open write is invisible, and the read does not wait for it.
+    rows = await asyncio.wait_for(db.query("SELECT count(*) AS n FROM settings"), 2)
+    assert rows == [{"n": 0}]
+    release.set()
+    await task
+    one = OneTrip(db)
+    assert await one.fetch_one("SELECT key FROM settings WHERE key = :k", {"k": "k"}) == {"key": "k"}
+    assert await one.fetch_one("SELECT key FROM settings WHERE key = :k", {"k": "x"}) is None
+    assert await one.fetch_value("SELECT count(*) FROM settings") == 1
+    assert await one.fetch_value("SELECT key FROM settings WHERE 0") is None
+    # Every pooled reader is back, none left inside a transaction.
+    readers = [await db._idle_readers.get() for _ in range(db._idle_readers.qsize())]
+    assert readers and not any(conn.in_transaction for conn in readers)
+    for conn in readers:
+        db._idle_readers.put_nowait(conn)
+    await db.close()

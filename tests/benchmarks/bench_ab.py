@@ -6,7 +6,7 @@ make most, timed in interleaved rounds so that both see the same machine.
 
 Each build gets its own folder and the same data, seeded through the API: 30 chauffeurs and
 200 missions on one busy day (each chauffeur a few), plus 2,000 on other days. Scenarios:
-/health, the busy day by date, a chauffeur's missions, each sequential (median latency) and
+/health, the busy day by date, a chauffeur's missions, one mission, each sequential (median latency) and
 with `--clients` keep-alive clients at once (requests per second). Prints the medians of the
 rounds and the ratio b/a. Loopback only, bounded.
 """
@@ -103,7 +103,7 @@ def main() -> int:
     try:
         tokens = {name: seed(server) for name, server in servers.items()}
         scenarios = {"health": "/health", "by-date (200)": f"/missions/by-date/{BUSY_DAY}",
-                     "chauffeur's missions": "/missions?chauffeur_id=7"}
+                     "chauffeur's missions": "/missions?chauffeur_id=7", "one mission": "/missions/100"}
         results: dict = {}
         for _ in range(args.rounds):
             for label, path in scenarios.items():

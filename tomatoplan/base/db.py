@@ -66,6 +66,25 @@ class ReadSession(_Session):
     """A consistent snapshot for the length of the `async with db.read()` block."""
 
 
+class OneTrip:
+    """The session helpers for a read of ONE statement: each call is `Database.query`, one
+    trip to a pooled reader without BEGIN/COMMIT. For loaders that read a single row."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[dict]:
+        return await self.db.query(sql, params)
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Optional[dict]:
+        rows = await self.db.query(sql, params)
+        return rows[0] if rows else None
+
+    async def fetch_value(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetch_one(sql, params)
+        return next(iter(row.values())) if row is not None else None
+
+
 class WriteSession(_Session):
     """One `BEGIN IMMEDIATE` transaction.
 

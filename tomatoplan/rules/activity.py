@@ -117,9 +117,7 @@ def line_out(line: dict, can_read_finance: bool) -> dict:
 
 async def history(db: Database, entity: str, entity_id: int, *, finance: bool) -> list:
     """The trail of one record, oldest first; amounts hidden unless `finance`."""
-    async with db.read() as session:
-        rows = await session.fetch_all(Q.activity_for_entity, {"entity": entity,
-                                                               "entity_id": entity_id})
+    rows = await db.query(Q.activity_for_entity, {"entity": entity, "entity_id": entity_id})
     if not rows:
         raise NotFound(f"Aucun historique pour {entity} {entity_id}.", code="history_not_found")
     return [line_out(row, finance) for row in rows]

@@ -12,7 +12,7 @@ import functools
 from typing import Optional
 
 from ..base import sqlfiles
-from ..base.db import Database, WriteSession
+from ..base.db import Database, OneTrip, WriteSession
 from ..base.errors import Conflict, NotFound, invalid, raise_if_invalid, raise_if_stale
 from ..base.formats import EARLIEST_DATE, LATEST_DATE
 from ..base.money import amount_text, cents
@@ -82,8 +82,7 @@ def _forced(problems: list) -> dict:
 
 
 async def get_mission(db: Database, mission_id: int, *, finance: bool) -> dict:
-    async with db.read() as session:
-        return _view(finance, await _mission(session, mission_id))
+    return _view(finance, await _mission(OneTrip(db), mission_id))
 
 
 async def missions_for_day(db: Database, day: datetime.date, *, limit: int, offset: int,

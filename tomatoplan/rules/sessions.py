@@ -10,7 +10,7 @@ import logging
 from typing import Optional
 
 from ..base import clock, sqlfiles
-from ..base.db import Database, ReadSession, WriteSession
+from ..base.db import Database, OneTrip, ReadSession, WriteSession
 from ..base.errors import NotFound
 from . import activity
 from .activity import Actor
@@ -38,15 +38,13 @@ async def open_session(tx: WriteSession, *, user_id: int, jti: str, hostname: st
 async def for_token(db: Database, jti: str) -> Optional[dict]:
     """The live session of a token with its user (None when revoked, expired or the user is
     inactive)."""
-    async with db.read() as session:
-        return await session.fetch_one(Q.session_for_token, {"jti": jti, "now": clock.now_iso()})
+    return await OneTrip(db).fetch_one(Q.session_for_token, {"jti": jti, "now": clock.now_iso()})
 
 
 async def alive(db: Database, session_id: int) -> bool:
     """True while the session is neither revoked nor expired and its user active."""
-    async with db.read() as session:
-        return await session.fetch_value(Q.session_alive, {"id": session_id,
-                                                           "now": clock.now_iso()}) is not None
+    return await OneTrip(db).fetch_value(Q.session_alive, {"id": session_id,
+                                                          "now": clock.now_iso()}) is not None
 
 
 async def touch_all(db: Database, session_ids: list, now: str) -> None:
