@@ -182,10 +182,9 @@ async def test_a_write_that_raises_is_rolled_back(tmp_path):
     await db.close()
 
 
-async def test_reads_do_not_wait_for_an_open_write(tmp_path):
-    db = Database(str(tmp_path / "r.db"))
-    await db.open()
-    writing, release = asyncio.Event(), asyncio.Event()
+async def a_write_held_open(db: Database, release: asyncio.Event) -> asyncio.Task:
+    """A write transaction that inserts one setting and stays open until `release` is set."""
+    writing = asyncio.Event()
 
     async def long_write():
         async with db.write() as tx:
@@ -196,6 +195,14 @@ async def test_reads_do_not_wait_for_an_open_write(tmp_path):
 
     task = asyncio.create_task(long_write())
     await writing.wait()
+    return task
+
+
+async def test_reads_do_not_wait_for_an_open_write(tmp_path):
+    db = Database(str(tmp_path / "r.db"))
+    await db.open()
+    release = asyncio.Event()
+    task = await a_write_held_open(db, release)
     async with db.read() as session:
         # The uncommitted row is invisible, and the read did not block.
         assert await asyncio.wait_for(session.fetch_value("SELECT count(*) FROM settings"), 2) == 0
@@ -238,17 +245,8 @@ def test_split_statements_keeps_triggers_whole():
 async def test_a_one_statement_read_takes_one_trip_and_leaves_no_transaction(tmp_path):
     db = Database(str(tmp_path / "q.db"))
     await db.open()
-    writing, release = asyncio.Event(), asyncio.Event()
-
-    async def long_write():
-        async with db.write() as tx:
-            await tx.execute("INSERT INTO settings (key, value, updated_at, updated_by) "
-                             "VALUES ('k', '1', 'now', 'test')")
-            writing.set()
-            await release.wait()
-
-    task = asyncio.create_task(long_write())
-    await writing.wait()
+    release = asyncio.Event()
+    task = await a_write_held_open(db, release)
     # Its own snapshot: the open write is invisible, and the read does not wait for it.
     rows = await asyncio.wait_for(db.query("SELECT count(*) AS n FROM settings"), 2)
     assert rows == [{"n": 0}]
