@@ -6,9 +6,10 @@ make most, timed in interleaved rounds so that both see the same machine.
 
 Each build gets its own folder and the same data, seeded through the API: 30 chauffeurs and
 200 missions on one busy day (each chauffeur a few), plus 2,000 on other days. Scenarios:
-/health, the busy day by date, a chauffeur's missions, one mission, each sequential (median latency) and
-with `--clients` keep-alive clients at once (requests per second). Prints the medians of the
-rounds and the ratio b/a. Loopback only, bounded.
+/health, the busy day by date, a chauffeur's missions, one mission, the busy day's
+availability, each sequential (median latency) and with `--clients` keep-alive clients at once
+(requests per second). Prints the medians of the rounds and the ratio b/a. Loopback only,
+bounded.
 """
 
 from __future__ import annotations
@@ -103,7 +104,8 @@ def main() -> int:
     try:
         tokens = {name: seed(server) for name, server in servers.items()}
         scenarios = {"health": "/health", "by-date (200)": f"/missions/by-date/{BUSY_DAY}",
-                     "chauffeur's missions": "/missions?chauffeur_id=7", "one mission": "/missions/100"}
+                     "chauffeur's missions": "/missions?chauffeur_id=7", "one mission": "/missions/100",
+                     "availability": f"/chauffeurs/disponibles/{BUSY_DAY}?tous=true"}
         results: dict = {}
         for _ in range(args.rounds):
             for label, path in scenarios.items():
