@@ -51,15 +51,16 @@ class _Session:
         rows = await self.conn.execute_fetchall(sql, params)
         return [dict(row) for row in rows]
 
+    # fetch_one and fetch_value serve statements of at most one row (by a key, LIMIT 1, an
+    # aggregate): one execute_fetchall is one trip to the connection's thread, where a cursor's
+    # execute, fetchone and close are three.
     async def fetch_one(self, sql: str, params: Params = ()) -> Optional[dict]:
-        async with self.conn.execute(sql, params) as cursor:
-            row = await cursor.fetchone()
-        return dict(row) if row is not None else None
+        rows = await self.conn.execute_fetchall(sql, params)
+        return dict(rows[0]) if rows else None
 
     async def fetch_value(self, sql: str, params: Params = ()) -> Any:
-        async with self.conn.execute(sql, params) as cursor:
-            row = await cursor.fetchone()
-        return row[0] if row is not None else None
+        rows = await self.conn.execute_fetchall(sql, params)
+        return rows[0][0] if rows else None
 
 
 class ReadSession(_Session):
