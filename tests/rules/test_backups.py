@@ -130,7 +130,9 @@ async def test_two_backups_in_the_same_second_keep_both(client, admin, config):
     assert (first["name"], second["name"]) == ("backup_20240115_120000.db", "backup_20240115_120000_1.db")
 
 
-async def test_a_second_backup_or_restore_while_one_runs_gets_409(client, admin, monkeypatch):
+def copies_held(monkeypatch) -> tuple[threading.Event, threading.Event]:
+    """Backup copies that wait: `entered` is set once one has started, and it finishes when
+    the test sets `release` (at most 10 s)."""
     release, entered = threading.Event(), threading.Event()
     real_copy = backup_files.make_copy
 
@@ -140,6 +142,11 @@ async def test_a_second_backup_or_restore_while_one_runs_gets_409(client, admin,
         real_copy(database_path, temp)
 
     monkeypatch.setattr(backup_files, "make_copy", slow_copy)
+    return entered, release
+
+
+async def test_a_second_backup_or_restore_while_one_runs_gets_409(client, admin, monkeypatch):
+    entered, release = copies_held(monkeypatch)
     first = asyncio.ensure_future(admin.post("/admin/backups"))
     await eventually(entered.is_set, "copying")
     await problem(await admin.post("/admin/backups"), 409, "backup_busy")
@@ -377,15 +384,7 @@ async def test_an_older_backup_is_migrated_and_a_newer_or_damaged_one_refused(cl
 
 async def test_a_backup_cancelled_while_copying_leaves_nothing(client, config, monkeypatch):
     """SIGTERM during the nightly backup: the worker thread finishes its copy, then drops it."""
-    release, entered = threading.Event(), threading.Event()
-    real_copy = backup_files.make_copy
-
-    def slow_copy(database_path, temp):
-        entered.set()
-        release.wait(10)
-        real_copy(database_path, temp)
-
-    monkeypatch.setattr(backup_files, "make_copy", slow_copy)
+    entered, release = copies_held(monkeypatch)
     running = asyncio.ensure_future(client.app[BACKUPS].run_nightly())
     await eventually(entered.is_set, "copying")
     running.cancel()
