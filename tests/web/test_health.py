@@ -62,3 +62,26 @@ async def test_a_database_that_stops_answering_is_a_503_within_the_second(client
     response = await client.get("/health")
     assert response.status == 503
     assert (await response.json())["database"]["status"] == "error"
+
+
+async def test_a_check_begun_before_a_backup_is_not_kept_as_fresh(client):
+    state = client.app[HEALTH]
+    state.clock = FakeClock()
+    db = client.app[DB]
+    entered, release = asyncio.Event(), asyncio.Event()
+    real_ping = db.ping
+
+    async def slow_ping():
+        entered.set()
+        await release.wait()
+        await real_ping()
+
+    db.ping = slow_ping
+    first = asyncio.ensure_future(state.current())
+    await entered.wait()
+    state.committed([{"entity": "backup"}])  # a backup committed while the check ran
+    release.set()
+    assert (await first).database_ok
+    db.ping = real_ping
+    await state.current()
+    assert state.checks == 2, "the next call checks again"

@@ -42,48 +42,41 @@ DISK_FULL_DETAIL = ("Espace disque insuffisant sur le serveur : la modification 
 
 
 class _Session:
-    """Query helpers over one connection; rows come back as plain dicts."""
+    """Query helpers over one connection; rows come back as plain dicts.
+
+    Each call is one `execute_fetchall`, one trip to the connection's thread (a cursor's
+    execute, fetchone and close would be three): fetch_one and fetch_value serve statements of
+    at most one row (by a key, LIMIT 1, an aggregate), fetch_value those of one column.
+    """
 
     def __init__(self, conn: aiosqlite.Connection):
         self.conn = conn
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[dict]:
-        rows = await self.conn.execute_fetchall(sql, params)
-        return [dict(row) for row in rows]
+        return [dict(row) for row in await self.conn.execute_fetchall(sql, params)]
 
-    # fetch_one and fetch_value serve statements of at most one row (by a key, LIMIT 1, an
-    # aggregate): one execute_fetchall is one trip to the connection's thread, where a cursor's
-    # execute, fetchone and close are three.
     async def fetch_one(self, sql: str, params: Params = ()) -> Optional[dict]:
-        rows = await self.conn.execute_fetchall(sql, params)
-        return dict(rows[0]) if rows else None
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
 
     async def fetch_value(self, sql: str, params: Params = ()) -> Any:
-        rows = await self.conn.execute_fetchall(sql, params)
-        return rows[0][0] if rows else None
+        row = await self.fetch_one(sql, params)
+        return next(iter(row.values())) if row is not None else None
 
 
 class ReadSession(_Session):
     """A consistent snapshot for the length of the `async with db.read()` block."""
 
 
-class OneTrip:
-    """The session helpers for a read of ONE statement: each call is `Database.query`, one
-    trip to a pooled reader without BEGIN/COMMIT. For loaders that read a single row."""
+class OneTrip(_Session):
+    """The session helpers for loaders that read ONE statement: each call is
+    `Database.query`, on a pooled reader without BEGIN/COMMIT."""
 
     def __init__(self, db: Database):
         self.db = db
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[dict]:
         return await self.db.query(sql, params)
-
-    async def fetch_one(self, sql: str, params: Params = ()) -> Optional[dict]:
-        rows = await self.db.query(sql, params)
-        return rows[0] if rows else None
-
-    async def fetch_value(self, sql: str, params: Params = ()) -> Any:
-        row = await self.fetch_one(sql, params)
-        return next(iter(row.values())) if row is not None else None
 
 
 class WriteSession(_Session):

@@ -41,6 +41,7 @@ class HealthState:
         self.db, self.backups, self.started = db, backups, started
         self.max_age, self.clock = max_age, clock
         self.checks = 0  # how many times the database was asked (for tests and curiosity)
+        self._generation = 0  # bumped by a backup's commit: a check begun before is not kept
         self._last: Optional[Checked] = None
         self._at = 0.0
         self._running: Optional[asyncio.Future] = None
@@ -48,17 +49,13 @@ class HealthState:
     async def current(self) -> Checked:
         if self._last is not None and self.clock() - self._at < self.max_age:
             return self._last
-        if self._running is None:
+        if self._running is None or self._running.done():
             self._running = asyncio.ensure_future(self._check())
-        running = self._running
-        try:
-            return await asyncio.shield(running)
-        finally:
-            if running.done() and self._running is running:
-                self._running = None
+        return await asyncio.shield(self._running)
 
     async def _check(self) -> Checked:
         self.checks += 1
+        generation = self._generation
         try:
             await self.db.ping()
             sauvegardes = await backup_health.health(self.backups, self.started)
@@ -67,16 +64,18 @@ class HealthState:
             checked = Checked(database_ok=False, sauvegardes=None)
         else:
             checked = Checked(database_ok=True, sauvegardes=sauvegardes)
-        self._last, self._at = checked, self.clock()
+        if generation == self._generation:
+            self._last, self._at = checked, self.clock()
         return checked
 
     def close(self) -> None:
-        if self._running is not None:
+        if self._running is not None and not self._running.done():
             self._running.cancel()
 
     def committed(self, lines: list) -> None:
         """Commit listener: a backup made, failed, imported, deleted or restored shows at once."""
         if any(line.get("entity") == "backup" for line in lines):
+            self._generation += 1
             self._last = None
 
 
