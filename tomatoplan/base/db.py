@@ -14,18 +14,19 @@ import contextlib
 import logging
 import re
 import sqlite3
-from typing import Any, AsyncIterator, Callable, Iterable, Mapping, Optional, Union
+from typing import AsyncIterator, Awaitable, Callable, Optional
 
 import aiosqlite
 
 from . import clock
 from .dbfile import BUSY_TIMEOUT_MS, DatabaseError, check_and_migrate, row_digest
+from .dbsessions import OneTrip, Params, ReadSession, Session, T, WriteSession, in_snapshot
 from .errors import InsufficientStorage
 from .logs import Bursts
 
 log = logging.getLogger(__name__)
 
-Params = Union[Mapping[str, Any], Iterable[Any]]
+__all__ = ["Database", "DatabaseError", "OneTrip", "ReadSession", "Session", "WriteSession"]
 _SCHEMA_NAME = re.compile(r"[a-z][a-z_]{0,30}")
 
 
@@ -39,61 +40,6 @@ def is_disk_full(exc: BaseException) -> bool:
 
 DISK_FULL_DETAIL = ("Espace disque insuffisant sur le serveur : la modification n'a pas été "
                     "enregistrée. Prévenez l'administrateur.")
-
-
-class _Session:
-    """Query helpers over one connection; rows come back as plain dicts.
-
-    Each call is one `execute_fetchall`, one trip to the connection's thread (a cursor's
-    execute, fetchone and close would be three): fetch_one and fetch_value serve statements of
-    at most one row (by a key, LIMIT 1, an aggregate), fetch_value those of one column.
-    """
-
-    def __init__(self, conn: aiosqlite.Connection):
-        self.conn = conn
-
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[dict]:
-        return [dict(row) for row in await self.conn.execute_fetchall(sql, params)]
-
-    async def fetch_one(self, sql: str, params: Params = ()) -> Optional[dict]:
-        rows = await self.fetch_all(sql, params)
-        return rows[0] if rows else None
-
-    async def fetch_value(self, sql: str, params: Params = ()) -> Any:
-        row = await self.fetch_one(sql, params)
-        return next(iter(row.values())) if row is not None else None
-
-
-class ReadSession(_Session):
-    """A consistent snapshot for the length of the `async with db.read()` block."""
-
-
-class OneTrip(_Session):
-    """The session helpers for loaders that read ONE statement: each call is
-    `Database.query`, on a pooled reader without BEGIN/COMMIT."""
-
-    def __init__(self, db: Database):
-        self.db = db
-
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[dict]:
-        return await self.db.query(sql, params)
-
-
-class WriteSession(_Session):
-    """One `BEGIN IMMEDIATE` transaction.
-
-    `notes` collects what the transaction wants told once it is committed (the activity-log
-    lines); the database hands them to its commit listeners (the live feed) after COMMIT.
-    """
-
-    def __init__(self, conn: aiosqlite.Connection):
-        super().__init__(conn)
-        self.notes: list[dict] = []
-
-    async def execute(self, sql: str, params: Params = ()) -> tuple[int, int]:
-        """Run one statement; return (lastrowid, rowcount)."""
-        async with self.conn.execute(sql, params) as cursor:
-            return cursor.lastrowid or 0, cursor.rowcount
 
 
 async def _end_transaction(conn: aiosqlite.Connection, statement: str) -> None:
@@ -191,6 +137,25 @@ class Database:
                 await _end_transaction(conn, "COMMIT")
             finally:
                 self._idle_readers.put_nowait(conn)
+
+    async def snapshot(self, loader: Callable[[Session], Awaitable[T]]) -> T:
+        """`await loader(session)` with its statements in one snapshot, in ONE trip to a pooled
+        reader's thread: BEGIN, the loader's reads, COMMIT run there without coming back to
+        the event loop in between (a read with N statements in `read()` costs N + 2 trips).
+
+        The loader is an ordinary `async def` over the session helpers (the same loaders serve
+        a write transaction); it may await only the session's reads, which return at once
+        there, and compute: RuntimeError if it waits for anything else.
+        """
+        if self._idle_readers is None:
+            raise DatabaseError("base fermée")
+        conn = await self._idle_readers.get()
+        try:
+            # aiosqlite (pinned at 0.22 by requirements.lock) runs a function on the
+            # connection's thread through `_execute`; tests/base/test_db.py holds it to that.
+            return await conn._execute(lambda: in_snapshot(conn._conn, loader))
+        finally:
+            self._idle_readers.put_nowait(conn)
 
     async def query(self, sql: str, params: Params = ()) -> list[dict]:
         """The rows of ONE statement, in one trip to a pooled reader: no BEGIN/COMMIT, since a

@@ -10,7 +10,7 @@ import datetime
 from typing import Optional
 
 from ..base import sqlfiles
-from ..base.db import Database
+from ..base.db import Database, Session
 from ..base.errors import NotFound, invalid, raise_if_invalid, raise_if_stale
 from ..base.formats import EARLIEST_DATE, LATEST_DATE
 from .activity import Actor
@@ -73,8 +73,7 @@ async def all_on(session, day: datetime.date) -> list:
 
 
 async def get_absence(db: Database, chauffeur_id: int, absence_id: int) -> dict:
-    async with db.read() as session:
-        return await _absence(session, chauffeur_id, absence_id)
+    return await db.snapshot(lambda session: _absence(session, chauffeur_id, absence_id))
 
 
 async def list_absences(db: Database, chauffeur_id: int, *, date_debut: Optional[str],
@@ -82,10 +81,12 @@ async def list_absences(db: Database, chauffeur_id: int, *, date_debut: Optional
     """Absences of a chauffeur touching [date_debut, date_fin] (both optional), latest first."""
     params = {"chauffeur_id": chauffeur_id, "limit": limit, "offset": offset,
               "date_debut": date_debut or EARLIEST_DATE, "date_fin": date_fin or LATEST_DATE}
-    async with db.read() as session:
+    async def page(session: Session) -> tuple[list[dict], int]:
         await load_chauffeur(session, chauffeur_id)
-        rows = await session.fetch_all(Q.absences_of_chauffeur, params)
-        total = await session.fetch_value(Q.absences_of_chauffeur_count, params)
+        return (await session.fetch_all(Q.absences_of_chauffeur, params),
+                await session.fetch_value(Q.absences_of_chauffeur_count, params))
+
+    rows, total = await db.snapshot(page)
     return [absence_out(row) for row in rows], total
 
 

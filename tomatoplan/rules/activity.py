@@ -16,7 +16,7 @@ import logging
 from typing import Any, Mapping, Optional
 
 from ..base import clock, sqlfiles
-from ..base.db import Database, ReadSession, WriteSession
+from ..base.db import Database, OneTrip, Session, WriteSession
 from ..base.errors import NotFound
 from ..base.permissions import visible_record
 
@@ -129,16 +129,17 @@ async def recent(db: Database, filters: dict, *, can_read_finance: bool, limit: 
     first, and how many match."""
     params = {"username": None, "action": None, "entity": None, "entity_id": None, "depuis": None,
               **filters, "limit": limit, "offset": offset}
-    async with db.read() as session:
-        lines = await session.fetch_all(Q.activity_page, params)
-        total = await session.fetch_value(Q.activity_count, params)
+    async def page(session: Session) -> tuple[list[dict], int]:
+        return (await session.fetch_all(Q.activity_page, params),
+                await session.fetch_value(Q.activity_count, params))
+
+    lines, total = await db.snapshot(page)
     return [line_out(line, can_read_finance) for line in lines], total
 
 
 async def by_user(db: Database, depuis: str, jusqu_a: str) -> list[dict]:
     """Per user: total and counts by action over [depuis, jusqu_a), busiest first."""
-    async with db.read() as session:
-        rows = await session.fetch_all(Q.activity_by_user, {"depuis": depuis, "jusqu_a": jusqu_a})
+    rows = await db.query(Q.activity_by_user, {"depuis": depuis, "jusqu_a": jusqu_a})
     per_user: dict[str, dict] = {}
     for row in rows:
         entry = per_user.setdefault(row["username"], {"username": row["username"], "total": 0,
@@ -150,17 +151,15 @@ async def by_user(db: Database, depuis: str, jusqu_a: str) -> list[dict]:
 
 async def lines_after(db: Database, after: int, limit: int) -> list[dict]:
     """Up to `limit` lines after the id `after`, oldest first, with their record (replay)."""
-    async with db.read() as session:
-        return await session.fetch_all(Q.activity_after, {"after": after, "limit": limit})
+    return await db.query(Q.activity_after, {"after": after, "limit": limit})
 
 
 async def oldest_id(db: Database) -> Optional[int]:
     """The id of the oldest line still kept (older ones were purged), None when empty."""
-    async with db.read() as session:
-        return await session.fetch_value(Q.activity_oldest_id)
+    return await OneTrip(db).fetch_value(Q.activity_oldest_id)
 
 
-async def last_backup(session: ReadSession, trigger: Optional[str] = None) -> Optional[dict]:
+async def last_backup(session: Session, trigger: Optional[str] = None) -> Optional[dict]:
     """The newest backup line, made or failed (of one trigger when given), in the caller's
     snapshot; its `changes` (name, trigger, error...) decoded."""
     line = await session.fetch_one(Q.last_backup, {"trigger": trigger})

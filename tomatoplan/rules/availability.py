@@ -1,7 +1,7 @@
 """The chauffeurs free on a day: what `GET /chauffeurs/disponibles/{date}` answers.
 
 The same findings as the assignment checks (`assignment.find_problems`), for every chauffeur
-at once, from four reads in one snapshot.
+at once, from four reads in one snapshot (one trip to the database thread).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 from typing import Optional
 
-from ..base.db import Database
+from ..base.db import Database, Session
 from ..base.errors import StaleReferences, invalid
 from . import absences, chauffeurs, missions, voyages
 from .assignment import find_problems
@@ -25,16 +25,18 @@ async def available_drivers(db: Database, day: datetime.date, *, voyage_id: Opti
     With `voyage_id`, also those holding the voyage's skills (valid that day) and free at its
     hours. With `tous`, the others too, with `disponible: false` and their `raisons`.
     """
-    async with db.read() as session:
+    async def load(session: Session) -> tuple:
         voyage = None
         if voyage_id is not None:
             voyage = await voyages.find_voyage(session, voyage_id)
             if voyage is None:
                 raise StaleReferences([invalid("voyage_id", "not_found",
                                                f"Voyage {voyage_id} introuvable.")])
-        everyone = await chauffeurs.all_chauffeurs(session)
-        away = chauffeurs.by_chauffeur(await absences.all_on(session, day))
-        busy = chauffeurs.by_chauffeur(await missions.assigned_around(session, day))
+        return (voyage, await chauffeurs.all_chauffeurs(session),
+                chauffeurs.by_chauffeur(await absences.all_on(session, day)),
+                chauffeurs.by_chauffeur(await missions.assigned_around(session, day)))
+
+    voyage, everyone, away, busy = await db.snapshot(load)
 
     slot = (span(day.isoformat(), voyage["heure_debut"], voyage["heure_fin"], day)
             if voyage is not None else None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 
 from ..base import clock
+from ..base.db import OneTrip
 from . import activity
 from .backups import Backups
 
@@ -20,8 +21,7 @@ async def health(backups: Backups, started: datetime.datetime) -> dict:
     (or its copy) failed, or is older than 26 hours (or none after 26 hours of uptime)."""
     if not backups.config.auto_backup_enabled:
         return {"status": "disabled", "detail": "Sauvegarde automatique désactivée."}
-    async with backups.db.read() as session:
-        last = await activity.last_backup(session, trigger="auto")
+    last = await activity.last_backup(OneTrip(backups.db), trigger="auto")
     failure = backups.last_auto_failure
     if failure is not None and (last is None or failure["at"] > last["at"]):
         return {"status": "degraded", "last": {"at": failure["at"], "ok": False,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Optional
 
 from ..base import sqlfiles
-from ..base.db import Database, WriteSession
+from ..base.db import Database, Session, WriteSession
 from ..base.errors import Conflict, NotFound
 from .activity import Actor
 from .records import Records, api_values, meta
@@ -71,18 +71,19 @@ async def all_chauffeurs(session) -> list:
 
 
 async def get_chauffeur(db: Database, chauffeur_id: int) -> dict:
-    async with db.read() as session:
-        return await load_chauffeur(session, chauffeur_id)
+    return await db.snapshot(lambda session: load_chauffeur(session, chauffeur_id))
 
 
 async def list_chauffeurs(db: Database, *, actif: Optional[bool], limit: int, offset: int
                           ) -> tuple[list, int]:
     """One page of chauffeurs by name, and how many there are in all."""
     params = {"actif": actif, "limit": limit, "offset": offset}
-    async with db.read() as session:
-        rows = await session.fetch_all(Q.chauffeurs_page, params)
-        held = by_chauffeur(await session.fetch_all(Q.held_competences_of_page, params))
-        total = await session.fetch_value(Q.chauffeurs_count, params)
+    async def page(session: Session) -> tuple[list[dict], dict, int]:
+        return (await session.fetch_all(Q.chauffeurs_page, params),
+                by_chauffeur(await session.fetch_all(Q.held_competences_of_page, params)),
+                await session.fetch_value(Q.chauffeurs_count, params))
+
+    rows, held, total = await db.snapshot(page)
     return [chauffeur_out(row, held.get(row["id"], [])) for row in rows], total
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Optional
 
 from ..base import sqlfiles
-from ..base.db import Database, WriteSession
+from ..base.db import Database, Session, WriteSession
 from ..base.errors import Conflict, NotFound, StaleReferences, invalid
 from .activity import Actor
 from .chauffeurs import full_name, load_chauffeur
@@ -64,14 +64,15 @@ def _summary(verb: str, chauffeur: dict, competence: dict) -> str:
 
 
 async def get_competence(db: Database, chauffeur_id: int, competence_id: int) -> dict:
-    async with db.read() as session:
-        return await _competence(session, chauffeur_id, competence_id)
+    return await db.snapshot(lambda session: _competence(session, chauffeur_id, competence_id))
 
 
 async def list_competences(db: Database, chauffeur_id: int) -> list:
-    async with db.read() as session:
+    async def rows_of_chauffeur(session: Session) -> list[dict]:
         await load_chauffeur(session, chauffeur_id)
-        rows = await session.fetch_all(Q.competences_of_chauffeur, {"chauffeur_id": chauffeur_id})
+        return await session.fetch_all(Q.competences_of_chauffeur, {"chauffeur_id": chauffeur_id})
+
+    rows = await db.snapshot(rows_of_chauffeur)
     return [competence_out(row) for row in rows]
 
 

@@ -10,7 +10,7 @@ import logging
 from typing import Optional
 
 from ..base import clock, sqlfiles
-from ..base.db import Database, OneTrip, ReadSession, WriteSession
+from ..base.db import Database, OneTrip, Session, WriteSession
 from ..base.errors import NotFound
 from . import activity
 from .activity import Actor
@@ -57,13 +57,15 @@ async def touch_all(db: Database, session_ids: list, now: str) -> None:
 async def list_active(db: Database, *, limit: int, offset: int) -> tuple[list[dict], int]:
     """Sessions neither revoked nor expired, most recently used first, and their number."""
     params = {"now": clock.now_iso(), "limit": limit, "offset": offset}
-    async with db.read() as session:
-        rows = await session.fetch_all(Q.active_sessions, params)
-        total = await session.fetch_value(Q.active_sessions_count, params)
+    async def page(session: Session) -> tuple[list[dict], int]:
+        return (await session.fetch_all(Q.active_sessions, params),
+                await session.fetch_value(Q.active_sessions_count, params))
+
+    rows, total = await db.snapshot(page)
     return [session_out(row) for row in rows], total
 
 
-async def count_active(session: ReadSession, now: str) -> int:
+async def count_active(session: Session, now: str) -> int:
     """How many sessions are live at `now`, in the caller's snapshot."""
     return await session.fetch_value(Q.active_sessions_count, {"now": now})
 

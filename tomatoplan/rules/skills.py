@@ -43,13 +43,11 @@ async def skill_with_code(session, code: str) -> Optional[dict]:
 
 
 async def list_skills(db: Database) -> list:
-    async with db.read() as session:
-        return [skill_out(row) for row in await session.fetch_all(Q.skills_all)]
+    return [skill_out(row) for row in await db.query(Q.skills_all)]
 
 
 async def get_skill(db: Database, skill_id: int) -> dict:
-    async with db.read() as session:
-        return await _skill(session, skill_id)
+    return await db.snapshot(lambda session: _skill(session, skill_id))
 
 
 async def create_skill(db: Database, actor: Actor, fields: dict) -> dict:

@@ -13,7 +13,7 @@ import time
 
 from .. import __version__
 from ..base import clock, sqlfiles
-from ..base.db import Database
+from ..base.db import Database, Session
 from . import activity, sessions, storage
 from .missions import STATUTS
 
@@ -37,27 +37,32 @@ def _by_statut(rows: list[dict]) -> dict:
 
 
 async def dashboard(db: Database, *, today: datetime.date, started: tuple) -> dict:
-    """Every figure of the dashboard, each from one indexed query, in one read snapshot."""
+    """Every figure of the dashboard, each from one indexed query, in one read snapshot
+    (one trip to the database thread)."""
     monday, sunday = _week_bounds(today)
     jour = today.isoformat()
     horizon = (today + datetime.timedelta(days=EXPIRY_WINDOW_DAYS)).isoformat()
     now = clock.now()
-    async with db.read() as session:
-        today_rows = await session.fetch_all(Q.missions_by_statut_between,
-                                             {"debut": jour, "fin": jour})
-        week_rows = await session.fetch_all(Q.missions_by_statut_between,
-                                            {"debut": monday.isoformat(), "fin": sunday.isoformat()})
-        unassigned = await session.fetch_value(Q.unassigned_missions_on, {"jour": jour})
-        active_chauffeurs = await session.fetch_value(Q.active_chauffeurs_count)
-        absent = await session.fetch_value(Q.absent_chauffeurs_on, {"jour": jour})
+    async def figures(session: Session) -> dict:
         expiry = {"debut": jour, "fin": horizon, "limit": EXPIRING_LISTED}
-        expiring = await session.fetch_all(Q.expiring_competences, expiry)
-        expiring_count = await session.fetch_value(Q.expiring_competences_count, expiry)
-        voyages = await session.fetch_value(Q.active_voyages_count)
-        users = await session.fetch_value(Q.active_users_count)
-        active_sessions = await sessions.count_active(session, clock.iso(now))
-        size = await session.fetch_value(Q.database_pages)
-        backup = await activity.last_backup(session)
+        return {
+            "today": await session.fetch_all(Q.missions_by_statut_between, {"debut": jour, "fin": jour}),
+            "week": await session.fetch_all(Q.missions_by_statut_between,
+                                            {"debut": monday.isoformat(), "fin": sunday.isoformat()}),
+            "unassigned": await session.fetch_value(Q.unassigned_missions_on, {"jour": jour}),
+            "chauffeurs": await session.fetch_value(Q.active_chauffeurs_count),
+            "absent": await session.fetch_value(Q.absent_chauffeurs_on, {"jour": jour}),
+            "expiring": await session.fetch_all(Q.expiring_competences, expiry),
+            "expiring_count": await session.fetch_value(Q.expiring_competences_count, expiry),
+            "voyages": await session.fetch_value(Q.active_voyages_count),
+            "users": await session.fetch_value(Q.active_users_count),
+            "sessions": await sessions.count_active(session, clock.iso(now)),
+            "size": await session.fetch_value(Q.database_pages),
+            "backup": await activity.last_backup(session),
+        }
+
+    found = await db.snapshot(figures)
+    backup = found["backup"]
     try:
         wal_bytes = os.path.getsize(db.path + "-wal")
     except OSError:
@@ -74,24 +79,24 @@ async def dashboard(db: Database, *, today: datetime.date, started: tuple) -> di
         "date": jour,
         "semaine": {"debut": monday.isoformat(), "fin": sunday.isoformat()},
         "missions": {
-            "aujourd_hui": _by_statut(today_rows),
-            "semaine": _by_statut(week_rows),
-            "non_affectees_aujourd_hui": unassigned,
+            "aujourd_hui": _by_statut(found["today"]),
+            "semaine": _by_statut(found["week"]),
+            "non_affectees_aujourd_hui": found["unassigned"],
         },
         "chauffeurs": {
-            "actifs": active_chauffeurs,
-            "absents_aujourd_hui": absent,
-            "disponibles_aujourd_hui": active_chauffeurs - absent,
+            "actifs": found["chauffeurs"],
+            "absents_aujourd_hui": found["absent"],
+            "disponibles_aujourd_hui": found["chauffeurs"] - found["absent"],
         },
         "competences_expirant": {
             "jours": EXPIRY_WINDOW_DAYS,
-            "total": expiring_count,
-            "liste": expiring,
+            "total": found["expiring_count"],
+            "liste": found["expiring"],
         },
-        "voyages_actifs": voyages,
-        "utilisateurs_actifs": users,
-        "sessions_actives": active_sessions,
-        "base": {"taille_octets": size, "wal_octets": wal_bytes, "disque": storage.storage(db)},
+        "voyages_actifs": found["voyages"],
+        "utilisateurs_actifs": found["users"],
+        "sessions_actives": found["sessions"],
+        "base": {"taille_octets": found["size"], "wal_octets": wal_bytes, "disque": storage.storage(db)},
         "derniere_sauvegarde": last_backup,
         "uptime_seconds": round(time.monotonic() - monotonic_start, 1),
         "demarre_le": clock.iso(wall_start),

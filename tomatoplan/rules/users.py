@@ -10,7 +10,7 @@ import re
 from typing import Any, Optional
 
 from ..base import sqlfiles
-from ..base.db import Database, WriteSession
+from ..base.db import Database, OneTrip, Session, WriteSession
 from ..base.errors import Conflict, NotFound, ValidationFailed, invalid
 from . import sessions
 from .activity import SYSTEM, Actor
@@ -98,8 +98,7 @@ USERS = Records("user", USER_FIELDS, load=_user,
 
 
 async def get_user(db: Database, user_id: int) -> dict:
-    async with db.read() as session:
-        return await _user(session, user_id)
+    return await _user(OneTrip(db), user_id)
 
 
 async def user_named(session, username: str) -> Optional[dict]:
@@ -109,16 +108,17 @@ async def user_named(session, username: str) -> Optional[dict]:
 
 
 async def find_user(db: Database, username: str) -> Optional[dict]:
-    async with db.read() as session:
-        return await user_named(session, username)
+    return await user_named(OneTrip(db), username)
 
 
 async def list_users(db: Database, *, include_inactive: bool, limit: int, offset: int
                      ) -> tuple[list[dict], int]:
     params = {"include_inactive": include_inactive, "limit": limit, "offset": offset}
-    async with db.read() as session:
-        rows = await session.fetch_all(Q.users_page, params)
-        total = await session.fetch_value(Q.users_count, params)
+    async def page(session: Session) -> tuple[list[dict], int]:
+        return (await session.fetch_all(Q.users_page, params),
+                await session.fetch_value(Q.users_count, params))
+
+    rows, total = await db.snapshot(page)
     return [user_out(row) for row in rows], total
 
 

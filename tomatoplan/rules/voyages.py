@@ -9,7 +9,7 @@ import datetime
 from typing import Optional
 
 from ..base import sqlfiles
-from ..base.db import Database, WriteSession
+from ..base.db import Database, Session, WriteSession
 from ..base.errors import Conflict, NotFound, invalid, raise_if_invalid, raise_if_stale
 from .activity import Actor
 from .hours import hours_errors
@@ -87,16 +87,17 @@ async def running_on(session, day: datetime.date) -> list[tuple[dict, Optional[i
 
 
 async def get_voyage(db: Database, voyage_id: int) -> dict:
-    async with db.read() as session:
-        return await _voyage(session, voyage_id)
+    return await db.snapshot(lambda session: _voyage(session, voyage_id))
 
 
 async def list_voyages(db: Database, *, actif: Optional[bool], limit: int, offset: int
                        ) -> tuple[list, int]:
     params = {"actif": actif, "limit": limit, "offset": offset}
-    async with db.read() as session:
-        rows = await session.fetch_all(Q.voyages_page, params)
-        total = await session.fetch_value(Q.voyages_count, params)
+    async def page(session: Session) -> tuple[list[dict], int]:
+        return (await session.fetch_all(Q.voyages_page, params),
+                await session.fetch_value(Q.voyages_count, params))
+
+    rows, total = await db.snapshot(page)
     return [voyage_out(row) for row in rows], total
 
 
