@@ -26,13 +26,6 @@ SELECT id, chauffeur_id, date_debut, date_fin, motif, commentaire, version,
   FROM absences
  WHERE id = :id AND chauffeur_id = :chauffeur_id
 
--- name: absences_on_date
--- Absences, of every chauffeur, covering one day (by start; callers group by chauffeur).
-SELECT id, chauffeur_id, date_debut, date_fin, motif, commentaire
-  FROM absences
- WHERE date_debut <= :date AND date_fin >= :date
- ORDER BY date_debut, id
-
 -- name: insert_absence
 -- Record an absence.
 INSERT INTO absences (chauffeur_id, date_debut, date_fin, motif, commentaire, version,

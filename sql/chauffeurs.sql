@@ -28,13 +28,6 @@ SELECT count(*)
   FROM chauffeurs
  WHERE (:actif IS NULL OR actif = :actif)
 
--- name: all_chauffeurs
--- Every chauffeur by name (availability of a day).
-SELECT id, nom, prenom, matricule, telephone, email, actif, notes, version,
-       created_at, created_by, updated_at, updated_by
-  FROM chauffeurs
- ORDER BY nom, prenom, id
-
 -- name: insert_chauffeur
 -- Create a chauffeur.
 INSERT INTO chauffeurs (nom, prenom, matricule, telephone, email, actif, notes, version,
@@ -96,10 +89,4 @@ SELECT id, chauffeur_id, skill_code, date_expiration
                          WHERE (:actif IS NULL OR actif = :actif)
                          ORDER BY nom, prenom, id
                          LIMIT :limit OFFSET :offset)
- ORDER BY chauffeur_id, skill_code
-
--- name: all_held_competences
--- Every skill held by every chauffeur (availability of a day).
-SELECT id, chauffeur_id, skill_code, date_expiration
-  FROM chauffeur_competences
  ORDER BY chauffeur_id, skill_code

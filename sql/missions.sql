@@ -110,15 +110,6 @@ SELECT id, date_mission, destination, voyage_id, chauffeur_id, heure_debut, heur
    AND id IS NOT :mission_id
  ORDER BY date_mission, heure_debut, id
 
--- name: assigned_missions_around
--- Live missions given to a chauffeur from the day before to the day after (availability).
-SELECT id, date_mission, destination, voyage_id, chauffeur_id, heure_debut, heure_fin, statut
-  FROM missions
- WHERE date_mission BETWEEN :date_avant AND :date_apres
-   AND chauffeur_id IS NOT NULL
-   AND statut <> 'annule'
- ORDER BY date_mission, heure_debut, id
-
 -- name: insert_mission
 -- Create a mission.
 INSERT INTO missions (date_mission, destination, origine, voyage_id, chauffeur_id, vehicule,

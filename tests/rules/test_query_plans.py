@@ -24,11 +24,10 @@ GROWING = [
     ("missions", "missions_of_voyage"),
     ("missions", "missions_of_voyage_count"),
     ("missions", "chauffeur_missions_around"),
-    ("missions", "assigned_missions_around"),
     ("voyages", "voyages_running_on"),
     ("voyages", "voyage_has_missions"),
     ("chauffeurs", "chauffeur_has_missions"),
-    ("absences", "absences_on_date"),
+    ("availability", "available_on_day"),
     ("absences", "absences_of_chauffeur"),
 ]
 

@@ -67,11 +67,6 @@ async def covering(session, chauffeur_id: int, day: datetime.date) -> list:
         "limit": -1, "offset": 0})
 
 
-async def all_on(session, day: datetime.date) -> list:
-    """Every chauffeur's absences that cover `day`."""
-    return await session.fetch_all(Q.absences_on_date, {"date": day.isoformat()})
-
-
 async def get_absence(db: Database, chauffeur_id: int, absence_id: int) -> dict:
     return await db.snapshot(lambda session: _absence(session, chauffeur_id, absence_id))
 

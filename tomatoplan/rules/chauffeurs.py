@@ -64,12 +64,6 @@ async def exists(session, chauffeur_id: int) -> bool:
     return bool(await session.fetch_value(Q.chauffeur_exists, {"id": chauffeur_id}))
 
 
-async def all_chauffeurs(session) -> list:
-    """Every chauffeur with its skills, by name."""
-    held = by_chauffeur(await session.fetch_all(Q.all_held_competences))
-    return [chauffeur_out(row, held.get(row["id"], [])) for row in await session.fetch_all(Q.all_chauffeurs)]
-
-
 async def get_chauffeur(db: Database, chauffeur_id: int) -> dict:
     return await db.snapshot(lambda session: load_chauffeur(session, chauffeur_id))
 

@@ -129,11 +129,6 @@ async def list_missions(db: Database, *, date_debut: Optional[datetime.date],
     return await _page(db, *list_query(chauffeur_id, voyage_id), params)
 
 
-async def assigned_around(session, day: datetime.date) -> list:
-    """Live missions given to a chauffeur from the day before `day` to the day after."""
-    return await session.fetch_all(Q.assigned_missions_around, around(day))
-
-
 async def _references(tx: WriteSession, mission: dict, before: Optional[dict]
                       ) -> tuple[Optional[dict], list]:
     """The mission's voyage, and the entries (a 409's) for a voyage or chauffeur that does

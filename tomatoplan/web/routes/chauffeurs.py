@@ -12,7 +12,16 @@ from ...base.schema import PAGING, Query, Schema
 from ...rules import activity, availability, chauffeurs
 from ..auth import can_read_finance, writer
 from ..endpoint import endpoint
-from ..http import if_match_version, list_response, path_date, path_id, read_body, record_response, url
+from ..http import (
+    if_match_version,
+    json_list_response,
+    list_response,
+    path_date,
+    path_id,
+    read_body,
+    record_response,
+    url,
+)
 from ..openapi import HISTORY_SCHEMA, array_of, record_schema
 from ..state import DB
 
@@ -91,9 +100,9 @@ async def create_chauffeur(request: web.Request) -> web.Response:
 async def available_chauffeurs(request: web.Request) -> web.Response:
     day = path_date(request)
     query = AVAILABILITY_QUERY.validate(request.query)
-    found = await availability.available_drivers(request.app[DB], day, voyage_id=query.get("voyage_id"),
-                                               tous=query["tous"])
-    return list_response(found)
+    page, total = await availability.available_drivers(request.app[DB], day,
+                                                       voyage_id=query.get("voyage_id"), tous=query["tous"])
+    return json_list_response(page, total)
 
 
 @routes.get(r"/chauffeurs/{id:\d{1,19}}", name="chauffeur")
