@@ -17,9 +17,11 @@ def free_bytes(path: str) -> Optional[int]:
         return None
 
 
-def storage(db: Database) -> dict:
-    """{"status": ok | full, "libre_octets", and since when and why when full}."""
-    free = free_bytes(db.path)
+def storage(db: Database, free: Optional[int] = None, *, measured: bool = False) -> dict:
+    """{"status": ok | full, "libre_octets", and since when and why when full}; `free` when
+    the caller `measured` it already (/health, once a second)."""
+    if not measured:
+        free = free_bytes(db.path)
     if db.disk_full_since is not None:
         return {"status": "full", "libre_octets": free, "depuis": db.disk_full_since,
                 "detail": "Espace disque insuffisant : les modifications sont refusées (507) "

@@ -4,8 +4,8 @@ Supervision polls /health, sometimes many times a second; each answer used to co
 transaction for the ping and another for the last backup. `HealthState` checks at most once a
 second however often it is asked (concurrent askers share one check), and at once after a
 backup was made, failed or was restored (a commit listener), so the answer is never more than
-a second behind and a backup's outcome shows on the next call. The disk part stays live: it is
-a flag and one statvfs.
+a second behind and a backup's outcome shows on the next call. The free space is measured with
+the same check; whether writes are refused for a full disk stays live (a flag).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import AsyncIterator, Callable, Optional
 from aiohttp import web
 
 from ..base.db import Database
-from ..rules import backup_health
+from ..rules import backup_health, storage
 from ..rules.backups import Backups
 from .state import BACKUPS, DB, STARTED
 
@@ -33,6 +33,7 @@ MAX_AGE_SECONDS = 1.0
 class Checked:
     database_ok: bool
     sauvegardes: Optional[dict]  # None when the database did not answer
+    free_bytes: Optional[int] = None
 
 
 class HealthState:
@@ -63,7 +64,8 @@ class HealthState:
             log.error("health check: database unusable: %s", exc)
             checked = Checked(database_ok=False, sauvegardes=None)
         else:
-            checked = Checked(database_ok=True, sauvegardes=sauvegardes)
+            checked = Checked(database_ok=True, sauvegardes=sauvegardes,
+                              free_bytes=await asyncio.to_thread(storage.free_bytes, self.db.path))
         if generation == self._generation:
             self._last, self._at = checked, self.clock()
         return checked

@@ -73,7 +73,7 @@ async def health(request: web.Request) -> web.Response:
         body["status"] = "error"
         body["database"] = {"status": "error", "detail": "La base de données ne répond pas."}
         return json_response(body, status=503, headers={"Cache-Control": "no-store"})
-    body["disque"] = storage.storage(db)
+    body["disque"] = storage.storage(db, checked.free_bytes, measured=True)
     body["sauvegardes"] = checked.sauvegardes
     if body["sauvegardes"]["status"] == "degraded" or body["disque"]["status"] == "full":
         body["status"] = "degraded"
