@@ -3,7 +3,8 @@
 -- tests/rules/test_query_plans.py checks that none of them scans the table. A list is one
 -- statement giving one row: the page as the JSON the API sends (`page`, built by SQLite from
 -- the mission_documents view, finance fields only when :finance) and the number of missions
--- matching (`total_count`); the _count queries serve only a page past the end.
+-- matching (`total_count`, counted on the index apart: a window count(*) OVER () built the
+-- document of every matching row, 58 ms for a page of 1,000 out of 20,000 against 3 ms).
 
 -- name: mission_by_id
 -- One mission by id.
@@ -17,8 +18,10 @@ SELECT id, date_mission, destination, origine, voyage_id, chauffeur_id, vehicule
 -- Missions of one day, by start time (those without a time first).
 SELECT json_group_array(json(CASE WHEN :finance THEN document
                                   ELSE json_remove(document, '$.prix', '$.cout') END)) AS page,
-       max(total_count) AS total_count
-  FROM (SELECT document, count(*) OVER () AS total_count
+       (SELECT count(*)
+          FROM missions
+         WHERE date_mission = :date_mission) AS total_count
+  FROM (SELECT document
           FROM mission_documents
          WHERE date_mission = :date_mission
          ORDER BY heure_debut, id
@@ -34,8 +37,13 @@ SELECT count(*) AS total_count
 -- Missions between two dates (inclusive) matching the optional filters, by day and time.
 SELECT json_group_array(json(CASE WHEN :finance THEN document
                                   ELSE json_remove(document, '$.prix', '$.cout') END)) AS page,
-       max(total_count) AS total_count
-  FROM (SELECT document, count(*) OVER () AS total_count
+       (SELECT count(*)
+          FROM missions
+         WHERE date_mission BETWEEN :date_debut AND :date_fin
+           AND (:chauffeur_id IS NULL OR chauffeur_id = :chauffeur_id)
+           AND (:voyage_id IS NULL OR voyage_id = :voyage_id)
+           AND (:statut IS NULL OR statut = :statut)) AS total_count
+  FROM (SELECT document
           FROM mission_documents
          WHERE date_mission BETWEEN :date_debut AND :date_fin
            AND (:chauffeur_id IS NULL OR chauffeur_id = :chauffeur_id)
@@ -57,8 +65,13 @@ SELECT count(*) AS total_count
 -- Missions of one chauffeur between two dates matching the other filters, by day and time.
 SELECT json_group_array(json(CASE WHEN :finance THEN document
                                   ELSE json_remove(document, '$.prix', '$.cout') END)) AS page,
-       max(total_count) AS total_count
-  FROM (SELECT document, count(*) OVER () AS total_count
+       (SELECT count(*)
+          FROM missions
+         WHERE chauffeur_id = :chauffeur_id
+           AND date_mission BETWEEN :date_debut AND :date_fin
+           AND (:voyage_id IS NULL OR voyage_id = :voyage_id)
+           AND (:statut IS NULL OR statut = :statut)) AS total_count
+  FROM (SELECT document
           FROM mission_documents
          WHERE chauffeur_id = :chauffeur_id
            AND date_mission BETWEEN :date_debut AND :date_fin
@@ -80,8 +93,13 @@ SELECT count(*) AS total_count
 -- Missions of one voyage between two dates matching the other filters, by day and time.
 SELECT json_group_array(json(CASE WHEN :finance THEN document
                                   ELSE json_remove(document, '$.prix', '$.cout') END)) AS page,
-       max(total_count) AS total_count
-  FROM (SELECT document, count(*) OVER () AS total_count
+       (SELECT count(*)
+          FROM missions
+         WHERE voyage_id = :voyage_id
+           AND date_mission BETWEEN :date_debut AND :date_fin
+           AND (:chauffeur_id IS NULL OR chauffeur_id = :chauffeur_id)
+           AND (:statut IS NULL OR statut = :statut)) AS total_count
+  FROM (SELECT document
           FROM mission_documents
          WHERE voyage_id = :voyage_id
            AND date_mission BETWEEN :date_debut AND :date_fin

@@ -9,6 +9,8 @@ import asyncio
 import statistics
 import time
 
+TIMEOUT = 10.0  # seconds after it was due: a request still unanswered is counted as failed
+
 
 async def _fixed_rate(port: int, path: str, headers: dict, rate: float, seconds: float) -> dict:
     head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
@@ -19,9 +21,21 @@ async def _fixed_rate(port: int, path: str, headers: dict, rate: float, seconds:
 
     async def one(due: float) -> None:
         try:
+            await asyncio.wait_for(exchange(due), timeout=max(0.1, due + TIMEOUT - time.perf_counter()))
+        except asyncio.TimeoutError:
+            failures.append(f"no answer within {TIMEOUT:.0f} s")
+
+    async def exchange(due: float) -> None:
+        try:
             reader, writer = idle.pop() if idle else await asyncio.open_connection("127.0.0.1", port)
             writer.write(request)
-            status = int((await reader.readline()).split()[1])
+            first = await reader.readline()
+            if not first:  # a kept-alive connection the server had just closed: as any client
+                writer.close()  # does, send again on a new one
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.write(request)
+                first = await reader.readline()
+            status = int(first.split()[1])
             length = 0
             while (line := await reader.readline()) not in (b"\r\n", b""):
                 name, _, value = line.decode("latin-1").partition(":")
@@ -41,9 +55,9 @@ async def _fixed_rate(port: int, path: str, headers: dict, rate: float, seconds:
         due = start + index / rate
         await asyncio.sleep(max(0.0, due - time.perf_counter()))
         tasks.append(asyncio.ensure_future(one(due)))
-    await asyncio.wait_for(asyncio.gather(*tasks), timeout=60)
+    await asyncio.gather(*tasks)  # each bounded by TIMEOUT
     for _, writer in idle:
-        writer.close()
+        writer.close()  # those of failed requests are dropped with their task
     ordered = sorted(latencies)
 
     def percentile(share: float) -> float:
