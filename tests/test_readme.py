@@ -60,6 +60,8 @@ CANNOT_RUN = {
         re.compile(r"(^|&& )python3 dist/tomatoplan\.pyz( serve)?\s*(#.*)?$", re.M),
     "runs the test suite, this test included": re.compile(r"-m pytest\b"),
     "installs the systemd service (root, systemd)": re.compile(r"^sudo systemctl ", re.M),
+    "runs the load benchmark (about 20 minutes, apt-get as root)":
+        re.compile(r"^python3 tests/benchmarks/bench_wrk\.py\b", re.M),
 }
 
 FENCE = re.compile(r"^(`{3,})\s*([^`\s]*)\s*$")

@@ -44,8 +44,8 @@ def some_hours(rng: random.Random) -> tuple:
 def plan(conn, rng: random.Random) -> list[int]:
     """A random planning around DAY; the voyages' ids."""
     for code in SKILLS:
-        conn.execute("INSERT OR IGNORE INTO skills (code, version, created_at, created_by, updated_at, updated_by) "
-                     "VALUES (?, ?, ?, ?, ?, ?)", (code, *META))
+        conn.execute("INSERT OR IGNORE INTO skills (code, version, created_at, created_by, updated_at, "
+                     "updated_by) VALUES (?, ?, ?, ?, ?, ?)", (code, *META))
     for n in range(rng.randrange(1, 25)):
         chauffeur = conn.execute(
             "INSERT INTO chauffeurs (nom, prenom, matricule, actif, notes, version, created_at, "
