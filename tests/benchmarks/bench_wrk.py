@@ -154,9 +154,12 @@ class Bench:
         self.results["memory"]["at rest"] = wrk_tools.memory(self.zipapp.process.pid)["rss_mib"]
         wrk_tools.reset_peak(self.zipapp.process.pid)
         try:
-            table = scenarios(chauffeur_id)
+            table = [(name, apps) for name, apps in scenarios(chauffeur_id)
+                     if not self.args.only or name in self.args.only]
             self.rounds(table)
             self.fixed_rate(table)
+            if self.args.only:
+                return
             self.many_connections()
             self.results["memory"]["peak, scenarios"] = wrk_tools.memory(self.zipapp.process.pid)["peak_mib"]
             self.big_pages()
@@ -168,7 +171,8 @@ class Bench:
             self.zipapp.stop()
             if self.references is not None:
                 self.references.stop()
-        self.results["start"] = start_times(self.args.pyz, self.work)
+        if not self.args.only:
+            self.results["start"] = start_times(self.args.pyz, self.work)
 
     def size(self, chauffeur_id: int) -> None:
         folder = os.path.join(self.work, "big")
@@ -238,6 +242,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--size", type=int, default=0, help="also measure on this many missions")
     parser.add_argument("--no-references", action="store_true")
+    parser.add_argument("--only", nargs="+", metavar="SCENARIO",
+                        help="only these scenarios, and none of the later parts (connections, "
+                             "memory, --size, start time)")
     parser.add_argument("--out", default="bench-wrk.json")
     args = parser.parse_args()
     wrk_tools.require_tools()

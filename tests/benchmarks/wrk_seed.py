@@ -51,7 +51,10 @@ def mission_body(day_index: int, index: int, chauffeurs: list, voyages: list) ->
     day = FIRST_DAY + datetime.timedelta(days=day_index)
     start = 4 * 60 + (index % 64) * 15  # 04:00 to 19:45, one hour each: never past midnight
     body = {"date_mission": day.isoformat(), "destination": f"Client {index % 97}",
-            "origine": "Dépôt", "chauffeur_id": chauffeurs[(index + day_index) % len(chauffeurs)],
+            "origine": "Dépôt",
+            # 200 different chauffeurs a day, the next day's 200 starting where these stopped:
+            # about 67 missions each over the 100 days, one a day at most.
+            "chauffeur_id": chauffeurs[(index + day_index * PER_DAY) % len(chauffeurs)],
             "heure_debut": f"{start // 60:02d}:{start % 60:02d}",
             "heure_fin": f"{start // 60 + 1:02d}:{start % 60:02d}",
             "vehicule": f"AB-{index:03d}-CD", "prix": f"{100 + index % 50}.50", "cout": "80.00"}
@@ -125,7 +128,7 @@ def grow_through_sql(path: str, missions: int) -> int:
                                   heure_debut, heure_fin, prix_cents, cout_cents,
                                   created_at, created_by, updated_at, updated_by)
             SELECT date(:first, printf('-%d days', 1 + i / :per_day)), 'Client ' || (i % 97),
-                   'Dépôt', :first_chauffeur + ((i + i / :per_day) % :chauffeurs),
+                   'Dépôt', :first_chauffeur + i % :chauffeurs,
                    'AB-' || printf('%03d', i % 200) || '-CD',
                    printf('%02d:%02d', 4 + (i % 64) / 4, (i % 4) * 15),
                    printf('%02d:%02d', 5 + (i % 64) / 4, (i % 4) * 15),

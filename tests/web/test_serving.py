@@ -57,3 +57,13 @@ def test_the_open_files_limit_is_raised_and_the_connection_limit_fits_in_it(monk
         assert serving.descriptor_budget(1000) == 1024 - serving.RESERVED_FDS
     assert "TOMATOPLAN_MAX_CONNECTIONS=1000 lowered to 960" in caplog.text
     assert "LimitNOFILE" in caplog.text
+
+
+async def test_the_access_log_leaves_out_the_health_checks_that_succeed(config, caplog):
+    caplog.set_level(logging.INFO, logger="aiohttp.access")
+    async with served(config) as live:
+        for path in (b"/health", b"/health", b"/health?x=1", b"/missions", b"/nowhere"):
+            await live.request(b"GET " + path + b" HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+    lines = [record.getMessage() for record in caplog.records if record.name == "aiohttp.access"]
+    assert len(lines) == 2, lines
+    assert '"GET /missions HTTP/1.1" 401' in lines[0] and '"GET /nowhere HTTP/1.1" 404' in lines[1]

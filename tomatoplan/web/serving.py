@@ -15,7 +15,7 @@ import logging
 import signal
 from typing import Any, Callable, Optional
 
-from aiohttp import http_exceptions, web, web_protocol, web_response
+from aiohttp import http_exceptions, web, web_log, web_protocol, web_response
 
 from ..base.config import Config
 from ..base.logs import ACCESS_FORMAT, Bursts
@@ -112,6 +112,17 @@ def descriptor_budget(wanted: int) -> int:
     return wanted
 
 
+class AccessLog(web_log.AccessLogger):
+    """The access log, less the /health checks that succeed: supervision repeats them every
+    few seconds, and their line was a sixth of the cost of answering one. A /health that fails
+    (503) is written like any other request."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        if response.status == 200 and request.path == "/health":
+            return
+        super().log(request, response, time)
+
+
 class MalformedRequests(logging.Filter):
     """aiohttp logs a traceback for each malformed request it answers 400 itself: one line per
     kind and per minute instead, with how many there were."""
@@ -148,8 +159,8 @@ async def serve(app: web.Application, config: Config, *,
     app[CONNECTIONS] = guard
     malformed = MalformedRequests()
     logging.getLogger("aiohttp.server").addFilter(malformed)
-    runner = web.AppRunner(app, access_log_format=ACCESS_FORMAT, shutdown_timeout=SHUTDOWN_GRACE,
-                           keepalive_timeout=config.keepalive_timeout)
+    runner = web.AppRunner(app, access_log_class=AccessLog, access_log_format=ACCESS_FORMAT,
+                           shutdown_timeout=SHUTDOWN_GRACE, keepalive_timeout=config.keepalive_timeout)
     loop = asyncio.get_running_loop()
     stop = stop or asyncio.Event()
     sweeper: Optional[asyncio.Future] = None
