@@ -259,6 +259,15 @@ async def test_bad_list_filters_are_422(admin, query, fields):
     assert await invalid_fields(await admin.get(f"/missions{query}")) == fields
 
 
+async def test_a_day_is_read_in_pages_of_1000_at_most(admin):
+    for query, fields in (("?limit=1001", {"limit": "out_of_range"}), ("?limit=0", {"limit": "out_of_range"}),
+                          ("?offset=-1", {"offset": "out_of_range"})):
+        assert await invalid_fields(await admin.get(f"/missions/by-date/{MONDAY}{query}")) == fields
+    await make_mission(admin)
+    answer = await admin.get(f"/missions/by-date/{MONDAY}?limit=1000")
+    assert answer.status == 200 and len(await answer.json()) == 1
+
+
 # --- update and delete ---------------------------------------------------------------------
 
 
