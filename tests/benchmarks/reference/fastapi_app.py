@@ -111,7 +111,7 @@ def health(db: DB) -> dict:
 
 @app.get("/missions/by-date/{date}", response_model=list[MissionOut])
 def missions_by_date(date: datetime.date, response: Response, db: DB,
-                     limit: Annotated[int, Query(ge=1, le=10000)] = 2000,
+                     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
                      offset: Annotated[int, Query(ge=0)] = 0) -> list[Mission]:
     where = (Mission.date_mission == date.isoformat(),)
     rows = db.scalars(select(Mission).where(*where).order_by(Mission.heure_debut, Mission.id)
