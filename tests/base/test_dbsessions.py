@@ -87,3 +87,85 @@ async def test_concurrent_snapshots_share_the_pool(tmp_path):
         assert len(idle_readers(db)) == 2
     finally:
         await db.close()
+
+
+INSERT = ("INSERT INTO settings (key, value, updated_at, updated_by) "
+          "VALUES (:key, 'v', 't', 'TEST')")
+
+
+async def test_a_transaction_takes_one_trip_commits_and_tells_the_listeners(db, monkeypatch):
+    told = []
+    db.commit_listeners.append(told.append)
+    trips = []
+    real = aiosqlite.Connection._execute
+
+    async def counted(self, fn, *args, **kwargs):
+        trips.append(fn)
+        return await real(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+
+    async def work(tx) -> int:
+        _, count = await tx.execute(INSERT, {"key": "a"})
+        await tx.execute(INSERT, {"key": "b"})
+        tx.notes.append({"entity": "setting"})
+        return count + await tx.fetch_value("SELECT count(*) FROM settings")
+
+    assert await db.transaction(work) == 3
+    assert len(trips) == 1
+    assert told == [[{"entity": "setting"}]]
+    assert await db.query("SELECT key FROM settings ORDER BY key") == [{"key": "a"}, {"key": "b"}]
+
+
+async def test_a_transaction_that_raises_leaves_nothing_and_frees_the_writer(db):
+    told = []
+    db.commit_listeners.append(told.append)
+
+    async def failing(tx) -> None:
+        await tx.execute(INSERT, {"key": "a"})
+        tx.notes.append({"entity": "setting"})
+        raise LookupError("refusé")
+
+    with pytest.raises(LookupError, match="refusé"):
+        await db.transaction(failing)
+    with pytest.raises(sqlite3.IntegrityError):  # the same key twice: SQLite refuses the second
+        await db.transaction(lambda tx: _twice(tx))
+
+    async def waits(tx) -> None:
+        await tx.execute(INSERT, {"key": "c"})
+        await asyncio.sleep(0)
+
+    with pytest.raises(RuntimeError, match="other than its own reads"):
+        await db.transaction(waits)
+    assert told == []
+    assert await db.query("SELECT key FROM settings") == []
+    assert not db._writer.in_transaction
+    await db.transaction(lambda tx: tx.execute(INSERT, {"key": "d"}))  # the writer is free
+    assert await db.query("SELECT key FROM settings") == [{"key": "d"}]
+
+
+async def _twice(tx) -> None:
+    await tx.execute(INSERT, {"key": "x"})
+    await tx.execute(INSERT, {"key": "x"})
+
+
+async def test_a_caller_cancelled_meanwhile_does_not_undo_the_transaction(db):
+    told = []
+    db.commit_listeners.append(told.append)
+
+    async def work(tx) -> None:
+        await tx.execute(INSERT, {"key": "a"})
+        tx.notes.append({"entity": "setting"})
+
+    async with db.write():  # holds the writer: the transaction below waits for it
+        caller = asyncio.ensure_future(db.transaction(work))
+        await asyncio.sleep(0.05)
+        caller.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await caller
+    for _ in range(100):  # bounded: the transaction finishes on its own
+        if told:
+            break
+        await asyncio.sleep(0.01)
+    assert told == [[{"entity": "setting"}]]
+    assert await db.query("SELECT key FROM settings") == [{"key": "a"}]

@@ -20,7 +20,7 @@ import aiosqlite
 
 from . import clock
 from .dbfile import BUSY_TIMEOUT_MS, DatabaseError, check_and_migrate, row_digest
-from .dbsessions import OneTrip, Params, ReadSession, Session, T, WriteSession, in_snapshot
+from .dbsessions import OneTrip, Params, ReadSession, Session, T, WriteSession, in_snapshot, in_transaction
 from .errors import InsufficientStorage
 from .logs import Bursts
 
@@ -203,14 +203,46 @@ class Database:
             finally:
                 if attach is not None:
                     await self._detach(conn, attach[0])
+        self._committed(session.notes)
+
+    async def transaction(self, work: Callable[[WriteSession], Awaitable[T]]) -> T:
+        """`await work(tx)` as one write transaction run in ONE trip to the writer's thread:
+        BEGIN IMMEDIATE, its statements and COMMIT (ROLLBACK when it raises) without coming
+        back to the event loop in between; `write()` takes a trip per statement.
+
+        `work` is an async function over the session helpers, awaiting nothing but them (see
+        `snapshot`). A caller cancelled meanwhile (a client gone) does not undo it: the
+        transaction ends as it would have, and its commit is told to the listeners.
+        """
+        if self._writer is None:
+            raise DatabaseError("base fermée")
+        running = asyncio.ensure_future(self._transaction(work))
+        running.add_done_callback(lambda done: done.cancelled() or done.exception())
+        return await asyncio.shield(running)
+
+    async def _transaction(self, work: Callable[[WriteSession], Awaitable[T]]) -> T:
+        async with self._write_lock:
+            conn = self._writer
+            try:
+                # aiosqlite's `_execute` runs a function on the connection's thread (see snapshot).
+                result, notes = await conn._execute(lambda: in_transaction(conn._conn, work))
+            except BaseException as exc:
+                if is_disk_full(exc):
+                    self._disk_full()
+                    raise InsufficientStorage(DISK_FULL_DETAIL, code="disk_full") from None
+                raise
+        self._committed(notes)
+        return result
+
+    def _committed(self, notes: list) -> None:
         if self.disk_full_since is not None:
             log.warning("database %s writable again (writes refused for a full disk since %s)",
                         self.path, self.disk_full_since)
             self.disk_full_since = None
-        if session.notes:
+        if notes:
             # Synchronous and right after COMMIT: listeners see commits in commit order.
             for listener in self.commit_listeners:
-                listener(session.notes)
+                listener(notes)
 
     def _disk_full(self) -> None:
         if self.disk_full_since is None:

@@ -106,3 +106,38 @@ class WriteSession(Session):
         """Run one statement; return (lastrowid, rowcount)."""
         async with self.conn.execute(sql, params) as cursor:
             return cursor.lastrowid or 0, cursor.rowcount
+
+
+class _ThreadWriteSession(WriteSession):
+    """The transaction a `Database.transaction` work function gets: on the writer's own
+    thread, each statement runs at once (see `_ThreadSession`)."""
+
+    def __init__(self, raw: sqlite3.Connection):
+        self.raw = raw
+        self.notes = []
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[dict]:
+        return [dict(row) for row in self.raw.execute(sql, params).fetchall()]
+
+    async def execute(self, sql: str, params: Params = ()) -> tuple[int, int]:
+        cursor = self.raw.execute(sql, params)
+        try:
+            return cursor.lastrowid or 0, cursor.rowcount
+        finally:
+            cursor.close()
+
+
+def in_transaction(raw: sqlite3.Connection, work: Callable[[WriteSession], Awaitable[T]]
+                   ) -> tuple[T, list]:
+    """BEGIN IMMEDIATE, the work, COMMIT (ROLLBACK when it raises), on the current thread: the
+    work's result and the notes its transaction collected."""
+    session = _ThreadWriteSession(raw)
+    raw.execute("BEGIN IMMEDIATE")
+    try:
+        result = _run_to_end(work(session))
+        raw.execute("COMMIT")
+    except BaseException:
+        if raw.in_transaction:
+            raw.execute("ROLLBACK")
+        raise
+    return result, session.notes

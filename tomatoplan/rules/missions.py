@@ -170,7 +170,8 @@ async def create_mission(db: Database, actor: Actor, fields: dict, *, force: boo
     voyage."""
     given = api_values(fields)
     mission = {**MISSION_DEFAULTS, **given}
-    async with db.write() as tx:
+
+    async def work(tx: WriteSession) -> dict:
         errors = hours_errors(mission)
         if mission.get("destination") is None and mission.get("voyage_id") is None:
             errors.append(invalid("destination", "required",
@@ -189,9 +190,10 @@ async def create_mission(db: Database, actor: Actor, fields: dict, *, force: boo
                                      "donnez-la."))
         raise_if_stale(stale)
         problems = await _assignment(tx, mission, None, voyage, force)
-        created = await MISSIONS.create(tx, actor, mission, **_forced(problems),
-                                        summary=lambda made: _summary("Création", made, problems))
-    return _view(finance, created)
+        return await MISSIONS.create(tx, actor, mission, **_forced(problems),
+                                     summary=lambda made: _summary("Création", made, problems))
+
+    return _view(finance, await db.transaction(work))
 
 
 async def update_mission(db: Database, actor: Actor, mission_id: int, changes: dict,
@@ -200,27 +202,29 @@ async def update_mission(db: Database, actor: Actor, mission_id: int, changes: d
     """Apply the fields given; a change of chauffeur, day, hours or voyage is checked again."""
     shown = functools.partial(_view, finance)
     raise_if_invalid(hours_errors(changes, partial=True))  # the body itself: 422 before 412
-    async with db.write() as tx:
+
+    async def work(tx: WriteSession) -> dict:
         current = await MISSIONS.current(tx, mission_id, expected=expected, shown=shown)
         after = merged(current, api_values(changes))
         if after is None:
-            return shown(current)
+            return current
         voyage, stale = await _references(tx, after, current)
         raise_if_stale(stale + hours_errors(after))  # with what is stored, not in the body
         revived = current["statut"] == "annule" and after["statut"] != "annule"
         problems = []
         if revived or any(after[key] != current[key] for key in ASSIGNMENT_FIELDS):
             problems = await _assignment(tx, after, mission_id, voyage, force)
-        updated = await MISSIONS.save(tx, actor, current, after, shown=shown, **_forced(problems),
-                                      summary=lambda mission: _summary("Modification", mission, problems))
-    return shown(updated)
+        return await MISSIONS.save(tx, actor, current, after, shown=shown, **_forced(problems),
+                                   summary=lambda mission: _summary("Modification", mission, problems))
+
+    return shown(await db.transaction(work))
 
 
 async def delete_mission(db: Database, actor: Actor, mission_id: int, expected: Optional[int], *,
                          finance: bool = True) -> None:
-    async with db.write() as tx:
-        await MISSIONS.delete(tx, actor, (mission_id,), expected, shown=functools.partial(_view, finance),
-                              summary=lambda mission: _summary("Suppression", mission))
+    await db.transaction(lambda tx: MISSIONS.delete(
+        tx, actor, (mission_id,), expected, shown=functools.partial(_view, finance),
+        summary=lambda mission: _summary("Suppression", mission)))
 
 
 async def generate_missions(db: Database, actor: Actor, day: datetime.date, *, finance: bool = True
