@@ -114,7 +114,7 @@ def test_tests_mirror_the_package_and_take_helpers_from_tests_helpers():
     tests = Path(ROOT) / "tests"
     for folder in sorted(p for p in tests.rglob("*") if p.is_dir() and "__pycache__" not in p.parts):
         relative = folder.relative_to(tests)
-        if relative.parts[0] in ("helpers", "benchmarks"):
+        if relative.parts[0] in ("helpers", "benchmarks", "screenshots"):  # screenshots: the README's
             continue
         assert (PACKAGE / relative).is_dir(), f"tests/{relative} mirrors no tomatoplan/{relative}"
     for path in tests.rglob("*.py"):

@@ -18,6 +18,7 @@ from .rules import activity, sessions, users
 from .rules.denials import Denials
 from .rules.login_limit import LoginLimiter
 from .scheduler import Scheduler
+from .web import pages as admin_pages
 from .web.auth import auth_middleware, network_middleware
 from .web.conditional import list_etag_middleware
 from .web.connections import connection_middleware
@@ -32,6 +33,7 @@ from .web.routes import (
     competences,
     events,
     missions,
+    pages,
     skills,
     stats,
     system,
@@ -63,7 +65,7 @@ from .web.state import (
 log = logging.getLogger(__name__)
 
 # Registration order: the order of the OpenAPI document's sections (tags).
-ROUTE_MODULES = (system, auth_routes, user_routes, session_routes, backups, missions, voyages,
+ROUTE_MODULES = (system, pages, auth_routes, user_routes, session_routes, backups, missions, voyages,
                  chauffeurs, absences, competences, skills, events, stats)
 SESSION_PURGE_SECONDS = 15 * 60
 ACTIVITY_RETENTION_SECONDS = 6 * 3600
@@ -90,6 +92,7 @@ def create_app(config: Config) -> web.Application:
     app.on_shutdown.append(close_streams)
     for module in ROUTE_MODULES:
         app.add_routes(module.routes)
+    admin_pages.setup(app)
     return app
 
 

@@ -62,6 +62,10 @@ async def test_a_name_that_is_not_a_backup_name_touches_nothing(client, admin, c
                          ("DELETE", f"/admin/backups/{name}"),
                          ("POST", f"/admin/backups/restore/{name}")]:
         response = await admin.request(method, path)
+        if response.url.path in ("/admin", "/admin/"):  # "/admin/backups/.." once dot segments go:
+            expected = (200, "text/html") if method == "GET" else (405, "application/problem+json")
+            assert (response.status, response.content_type) == expected, (method, path)
+            continue  # the administration page, or its refusal of that method
         assert response.status == 404, (method, path, response.status)
         assert response.content_type == "application/problem+json"
     assert await state(client, config.backup_dir) == before

@@ -1,0 +1,158 @@
+// The administration pages: who is connected decides what shows (login form, refusal, or
+// the page), everything comes from the JSON API with the session cookie, and the dashboard
+// follows the event stream (/events) without reloading. Text from the server is always put
+// in with textContent: names, PC names, remarks stay inert.
+"use strict";
+
+const api = async (method, path, body) => {
+  const options = {method, credentials: "same-origin", headers: {"Accept": "application/json"}};
+  if (body !== undefined) {
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body);
+  }
+  const response = await fetch(path, options);
+  const text = await response.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!response.ok) {
+    const error = new Error((data && data.detail) || `Erreur ${response.status}`);
+    error.status = response.status;
+    error.problem = data;
+    throw error;
+  }
+  return data;
+};
+
+const $ = (id) => document.getElementById(id);
+const show = (id, visible) => { $(id).hidden = !visible; };
+const setText = (id, value) => { $(id).textContent = value === null || value === undefined ? "–" : String(value); };
+const number = (value) => new Intl.NumberFormat("fr-FR").format(value);
+const when = (iso) => new Date(iso).toLocaleString("fr-FR");
+
+function duration(seconds) {
+  const days = Math.floor(seconds / 86400), hours = Math.floor((seconds % 86400) / 3600);
+  const minutes = Math.floor((seconds % 3600) / 60);
+  return days ? `${days} j ${hours} h` : hours ? `${hours} h ${minutes} min` : `${minutes} min`;
+}
+
+async function whoAmI() {
+  try {
+    return await api("GET", "/auth/me");
+  } catch (error) {
+    if (error.status === 401) return null;
+    throw error;
+  }
+}
+
+function showLogin() {
+  ["tableau", "refus", "navigation", "qui", "deconnexion"].forEach((id) => show(id, false));
+  show("connexion", true);
+  $("identifiant").focus();
+}
+
+async function login(event) {
+  event.preventDefault();
+  const field = $("identifiant");
+  setText("erreur-identifiant", "");
+  field.removeAttribute("aria-invalid");
+  try {
+    await api("POST", "/auth/login", {username: field.value, hostname: "navigateur",
+                                      session_cookie: true});
+    document.body.dataset.session = "oui";
+    await start();
+  } catch (error) {
+    $("erreur-identifiant").textContent = error.message;  // what was typed stays in the field
+    field.setAttribute("aria-invalid", "true");
+    field.focus();
+  }
+}
+
+async function logout() {
+  try {
+    await api("POST", "/auth/logout");
+  } finally {
+    if (stream) stream.close();
+    stream = null;
+    document.body.dataset.session = "non";
+    showLogin();
+  }
+}
+
+async function loadDashboard() {
+  const figures = await api("GET", "/stats/dashboard");
+  setText("tableau-date", when(figures.date + "T12:00:00").split(" ")[0]);
+  setText("version", figures.version);
+  setText("demarre", when(figures.demarre_le));
+  setText("uptime", duration(figures.uptime_seconds));
+  setText("missions-jour", number(figures.missions.aujourd_hui.total));
+  setText("non-affectees", number(figures.missions.non_affectees_aujourd_hui));
+  setText("missions-semaine", number(figures.missions.semaine.total));
+  setText("chauffeurs-dispo", number(figures.chauffeurs.disponibles_aujourd_hui));
+  setText("chauffeurs-actifs", number(figures.chauffeurs.actifs));
+  setText("chauffeurs-absents", number(figures.chauffeurs.absents_aujourd_hui));
+  setText("sessions", number(figures.sessions_actives));
+  setText("utilisateurs", number(figures.utilisateurs_actifs));
+  const last = figures.derniere_sauvegarde;
+  setText("sauvegarde", last ? `${last.ok ? "Réussie" : "ÉCHEC"} le ${when(last.at)} (${last.name || "—"})`
+                             : "Aucune sauvegarde");
+  $("sauvegarde").classList.toggle("alerte", Boolean(last && !last.ok));
+  const disque = figures.base.disque;
+  setText("base", `${number(Math.round(figures.base.taille_octets / 1024))} Kio, disque `
+                  + (disque.status === "full" ? "PLEIN" : "ok"));
+}
+
+function activityRow(line) {
+  const row = document.createElement("tr");
+  for (const value of [when(line.at), line.username, line.summary]) {
+    const cell = document.createElement("td");
+    cell.textContent = value;
+    row.appendChild(cell);
+  }
+  return row;
+}
+
+async function loadActivity() {
+  const lines = await api("GET", "/stats/activity/recent?limit=15");
+  $("activite").replaceChildren(...lines.map(activityRow));
+}
+
+let stream = null;
+let pending = null;
+
+function follow() {
+  stream = new EventSource("/events");
+  stream.addEventListener("open", () => { $("direct").textContent = "en direct"; $("direct").className = "pastille ok"; });
+  stream.addEventListener("error", () => { $("direct").textContent = "reconnexion…"; $("direct").className = "pastille"; });
+  const refresh = () => {
+    clearTimeout(pending);  // a burst of changes: one reload
+    pending = setTimeout(() => { loadDashboard(); loadActivity(); }, 200);
+  };
+  stream.addEventListener("change", refresh);
+  stream.addEventListener("resync", refresh);
+}
+
+async function start() {
+  // Without a session cookie, nobody to ask about: the login form at once (a 401 would be a
+  // console error for nothing).
+  const me = document.body.dataset.session === "oui" ? await whoAmI() : null;
+  if (me === null) return showLogin();
+  show("connexion", false);
+  $("qui").textContent = `${me.username} (${me.role})`;
+  show("qui", true);
+  show("deconnexion", true);
+  if (me.role !== "admin") {
+    setText("refus-nom", me.username);
+    setText("refus-role", me.role);
+    show("refus", true);
+    return;
+  }
+  show("navigation", true);
+  show("tableau", true);
+  await Promise.all([loadDashboard(), loadActivity()]);
+  if (!stream) follow();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("formulaire-connexion").addEventListener("submit", login);
+  $("deconnexion").addEventListener("click", logout);
+  start();
+});

@@ -1,0 +1,133 @@
+"""The administration pages in a real browser: Debian's Chromium driven by Playwright, against
+the built zipapp on loopback. Each test fails on any console error it did not provoke, and
+writes a screenshot of what it checked to dist/screenshots/ (the README shows one).
+
+Without Chromium or Playwright the tests are skipped with how to install them
+(.ci/run installs both).
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.zipapp import free_port, get_json, server_env, wait_for_health
+
+pytestmark = pytest.mark.zipapp
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "dist" / "screenshots"
+CHROMIUM = os.environ.get("TOMATOPLAN_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+INSTALL = "sudo apt-get install -y chromium && pip install playwright"
+# As root, without a display, on a closed network (see the machine notes): no sandbox, no GPU,
+# none of Chromium's own background connections.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+sync_api = pytest.importorskip("playwright.sync_api", reason=f"Playwright absent : {INSTALL}")
+
+
+@pytest.fixture(scope="module")
+def server(pyz, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("browser")
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-I", str(pyz)], cwd=folder, env=server_env(port),
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        wait_for_health(process, port)
+        yield f"http://127.0.0.1:{port}", port
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"Chromium absent ({CHROMIUM}) : {INSTALL}")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 800})
+    opened = context.new_page()
+    opened.console_errors = []
+    opened.on("console", lambda message: message.type == "error"
+              and opened.console_errors.append(message.text))
+    opened.on("pageerror", lambda error: opened.console_errors.append(str(error)))
+    opened.set_default_timeout(10_000)
+    yield opened
+    context.close()
+
+
+def screenshot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def log_in(page, base: str, username: str) -> None:
+    page.goto(base + "/admin")
+    page.get_by_label("Identifiant Windows").fill(username)
+    page.get_by_role("button", name="Se connecter").click()
+
+
+def test_an_admin_sees_the_dashboard_follow_a_mission_created_through_the_api(server, page):
+    base, port = server
+    page.goto(base + "/")  # a browser at the root lands on the administration
+    assert page.url == base + "/admin"
+    log_in(page, base, "ADMIN")
+    figure = page.locator("#missions-jour")
+    sync_api.expect(figure).to_have_text("0")
+    sync_api.expect(page.locator("#direct")).to_have_text("en direct")
+    status, body = get_json(port, "/auth/login", body={"username": "ADMIN", "hostname": "PC-API"})
+    assert status == 200, body
+    today = datetime.date.today().isoformat()  # the dashboard's day is the server's
+    status, mission = get_json(port, "/missions", token=body["access_token"],
+                               body={"date_mission": today, "destination": "Lyon <b>quai</b>"})
+    assert status == 201, mission
+    sync_api.expect(figure).to_have_text("1")  # from the event stream, no reload
+    sync_api.expect(page.locator("#activite tr").first).to_contain_text("Lyon <b>quai</b>")
+    assert page.locator("#activite b").count() == 0  # shown as text, never as markup
+    screenshot(page, "tableau-de-bord")
+    assert page.console_errors == []
+
+
+def test_a_refused_login_keeps_what_was_typed_and_says_why_next_to_the_field(server, page):
+    base, _ = server
+    log_in(page, base, "PERSONNE.INCONNUE")
+    message = page.locator("#erreur-identifiant")
+    sync_api.expect(message).not_to_be_empty()
+    assert page.get_by_label("Identifiant Windows").input_value() == "PERSONNE.INCONNUE"
+    assert page.get_by_label("Identifiant Windows").get_attribute("aria-invalid") == "true"
+    assert page.locator("#tableau").is_hidden()
+    screenshot(page, "connexion-refusee")
+    # The refused POST itself is the only console line (Chromium reports failed requests).
+    assert len(page.console_errors) == 1 and "status of 4" in page.console_errors[0]
+
+
+def test_another_role_sees_a_clear_refusal_then_logs_out(server, page):
+    base, port = server
+    status, admin = get_json(port, "/auth/login", body={"username": "ADMIN", "hostname": "PC-API"})
+    status, created = get_json(port, "/admin/users", token=admin["access_token"],
+                               body={"username": "PLANIF.TEST", "role": "planner"})
+    assert status == 201, created
+    log_in(page, base, "PLANIF.TEST")
+    sync_api.expect(page.locator("#refus")).to_be_visible()
+    sync_api.expect(page.locator("#refus-role")).to_have_text("planner")
+    assert page.locator("#tableau").is_hidden()
+    screenshot(page, "refus-role")
+    page.get_by_role("button", name="Se déconnecter").click()
+    sync_api.expect(page.locator("#connexion")).to_be_visible()
+    page.reload()  # the cookie is gone: the login form again, without asking the server
+    sync_api.expect(page.locator("#connexion")).to_be_visible()
+    assert page.console_errors == []

@@ -1,0 +1,56 @@
+"""The administration pages (HTML) and the root.
+
+Scheme: the pages have French paths under /admin (`/admin`, and the sections to come:
+`/admin/utilisateurs`, `/admin/logs`, `/admin/sauvegardes`...), the JSON API keeps its own
+(`/admin/users`, `/admin/sessions`, `/admin/backups`), so a bearer-token client always gets
+JSON from the seed's routes. `/` sends a browser to /admin and an API client a short index.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ... import __version__
+from ...base.permissions import PUBLIC
+from ..endpoint import endpoint
+from ..http import json_response
+from ..pages import render, wants_html
+
+routes = web.RouteTableDef()
+TAG = "Système"
+TO_ADMIN = '<!DOCTYPE html><html lang="fr"><title>Administration</title><a href="/admin">/admin</a></html>'
+
+INDEX_SCHEMA = {"type": "object", "properties": {
+    "name": {"type": "string"}, "version": {"type": "string"},
+    "links": {"type": "object", "additionalProperties": {"type": "string"}}}}
+
+
+@routes.get("/", name="index")
+@endpoint(PUBLIC, "Point d'entrée", tag=TAG,
+          description="Un navigateur est renvoyé vers /admin ; un client de l'API reçoit le nom, "
+                      "la version et les liens utiles.",
+          responses={200: ("Index de l'API", INDEX_SCHEMA, "application/json"),
+                     302: ("Vers l'administration (navigateur)", None, "text/html")})
+# (the 302 answers only an Accept that puts text/html first: no API client gets it)
+async def index(request: web.Request) -> web.StreamResponse:
+    if wants_html(request):
+        raise web.HTTPFound("/admin", text=TO_ADMIN, content_type="text/html")
+    return json_response({"name": "TomatoPlan Server", "version": __version__,
+                          "links": {"documentation": "/docs", "openapi": "/openapi.json",
+                                    "health": "/health", "administration": "/admin"}})
+
+
+@routes.get("/admin", name="admin_page")
+@endpoint(PUBLIC, "Administration : tableau de bord (page HTML)", tag=TAG,
+          description="Formulaire de connexion, puis le tableau de bord en direct ; réservé au "
+                      "rôle administrateur (les autres rôles voient un refus).",
+          responses={200: ("Page HTML", None, "text/html")})
+async def admin_page(request: web.Request) -> web.Response:
+    return render(request, "admin.html", {})
+
+
+@routes.get("/admin/", name="admin_page_slash")
+@endpoint(PUBLIC, "Administration (la même page, adresse avec /)", tag=TAG,
+          responses={200: ("Page HTML", None, "text/html")})
+async def admin_page_slash(request: web.Request) -> web.Response:
+    return render(request, "admin.html", {})
