@@ -44,7 +44,7 @@ async function whoAmI() {
 }
 
 function showLogin() {
-  ["tableau", "refus", "navigation", "qui", "deconnexion"].forEach((id) => show(id, false));
+  ["contenu", "refus", "navigation", "qui", "deconnexion"].forEach((id) => show(id, false));
   show("connexion", true);
   $("identifiant").focus();
 }
@@ -115,16 +115,75 @@ async function loadActivity() {
   $("activite").replaceChildren(...lines.map(activityRow));
 }
 
+function cell(text) {
+  const td = document.createElement("td");
+  td.textContent = text === null || text === undefined ? "—" : String(text);
+  return td;
+}
+
+let me = null;
+
+async function loadSessions() {
+  const sessions = await api("GET", "/admin/sessions?limit=1000");
+  $("sessions-liste").replaceChildren(...sessions.map((session) => {
+    const row = document.createElement("tr");
+    row.dataset.session = session.id;
+    const mine = me && session.id === me.session.id;
+    row.classList.toggle("moi", Boolean(mine));
+    for (const value of [session.username, session.role, session.hostname, session.address,
+                         when(session.created_at), when(session.last_seen_at), when(session.expires_at)]) {
+      row.appendChild(cell(value));
+    }
+    const action = document.createElement("td");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = mine ? "Révoquer (la vôtre)" : "Révoquer";
+    button.setAttribute("aria-label", `Révoquer la session de ${session.username} sur ${session.hostname || "poste inconnu"}`);
+    button.addEventListener("click", () => revoke(session, mine));
+    action.appendChild(button);
+    row.appendChild(action);
+    return row;
+  }));
+  setText("sessions-total", number(sessions.length));
+}
+
+async function revoke(session, mine) {
+  $("erreur-sessions").textContent = "";
+  try {
+    await api("DELETE", `/admin/sessions/${session.id}`);
+  } catch (error) {
+    $("erreur-sessions").textContent = error.message;
+    return;
+  }
+  if (mine) {
+    if (stream) stream.close();
+    stream = null;
+    document.body.dataset.session = "non";
+    return showLogin();
+  }
+  await loadSessions();
+}
+
+// What each page loads, and reloads when the event stream says something changed.
+const PAGES = {
+  "tableau-de-bord": () => Promise.all([loadDashboard(), loadActivity()]),
+  "connexions": loadSessions,
+};
+
 let stream = null;
 let pending = null;
 
 function follow() {
   stream = new EventSource("/events");
-  stream.addEventListener("open", () => { $("direct").textContent = "en direct"; $("direct").className = "pastille ok"; });
-  stream.addEventListener("error", () => { $("direct").textContent = "reconnexion…"; $("direct").className = "pastille"; });
+  const badge = (text, state) => {  // the dashboard shows whether the stream is live
+    const shown = $("direct");
+    if (shown) { shown.textContent = text; shown.className = `pastille ${state}`; }
+  };
+  stream.addEventListener("open", () => badge("en direct", "ok"));
+  stream.addEventListener("error", () => badge("reconnexion…", ""));
   const refresh = () => {
     clearTimeout(pending);  // a burst of changes: one reload
-    pending = setTimeout(() => { loadDashboard(); loadActivity(); }, 200);
+    pending = setTimeout(PAGES[document.body.dataset.page], 200);
   };
   stream.addEventListener("change", refresh);
   stream.addEventListener("resync", refresh);
@@ -133,7 +192,7 @@ function follow() {
 async function start() {
   // Without a session cookie, nobody to ask about: the login form at once (a 401 would be a
   // console error for nothing).
-  const me = document.body.dataset.session === "oui" ? await whoAmI() : null;
+  me = document.body.dataset.session === "oui" ? await whoAmI() : null;
   if (me === null) return showLogin();
   show("connexion", false);
   $("qui").textContent = `${me.username} (${me.role})`;
@@ -146,8 +205,8 @@ async function start() {
     return;
   }
   show("navigation", true);
-  show("tableau", true);
-  await Promise.all([loadDashboard(), loadActivity()]);
+  show("contenu", true);
+  await PAGES[document.body.dataset.page]();
   if (!stream) follow();
 }
 

@@ -131,3 +131,30 @@ def test_another_role_sees_a_clear_refusal_then_logs_out(server, page):
     page.reload()  # the cookie is gone: the login form again, without asking the server
     sync_api.expect(page.locator("#connexion")).to_be_visible()
     assert page.console_errors == []
+
+
+def test_an_admin_sees_who_is_connected_from_where_and_revokes_a_session(server, page):
+    base, port = server
+    status, admin = get_json(port, "/auth/login", body={"username": "ADMIN", "hostname": "PC-API"})
+    get_json(port, "/admin/users", token=admin["access_token"],
+             body={"username": "PLANIF.POSTE", "role": "planner"})
+    # Markup or bidi characters in a PC name are refused at login (422): what can reach this
+    # page is letters, digits, "-", "_" and "."; the page shows it as text all the same.
+    refused, _ = get_json(port, "/auth/login", body={"username": "PLANIF.POSTE",
+                                                      "hostname": 'PC-<img src=x>\u202e'})
+    assert refused == 422
+    hostname = "PC-ATELIER_2.local"
+    status, planner = get_json(port, "/auth/login", body={"username": "PLANIF.POSTE", "hostname": hostname})
+    assert status == 200, planner
+    page.on("dialog", lambda dialog: page.console_errors.append(f"dialog: {dialog.message}"))
+    page.goto(base + "/admin/connexions")
+    page.get_by_label("Identifiant Windows").fill("ADMIN")
+    page.get_by_role("button", name="Se connecter").click()
+    row = page.locator("#sessions-liste tr", has_text="PLANIF.POSTE")
+    sync_api.expect(row).to_have_count(1)
+    sync_api.expect(row.locator("td").nth(2)).to_have_text(hostname)
+    screenshot(page, "sessions")
+    row.get_by_role("button", name="Révoquer").click()
+    sync_api.expect(row).to_have_count(0)
+    assert get_json(port, "/auth/me", token=planner["access_token"])[0] == 401  # at once
+    assert page.console_errors == []

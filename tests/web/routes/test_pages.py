@@ -35,6 +35,15 @@ async def test_the_admin_page_runs_no_inline_script_and_says_so(client):
     assert 'id="formulaire-connexion"' in page and 'lang="fr"' in page
 
 
+async def test_each_screen_is_a_page_with_the_navigation(client):
+    for path in ("/admin", "/admin/connexions"):
+        answer = await client.get(path, headers=HTML)
+        assert answer.status == 200 and "Content-Security-Policy" in answer.headers, path
+        page = await answer.text()
+        assert f'<a href="{path}" aria-current="page">' in page
+        assert 'href="/admin/connexions"' in page and 'id="formulaire-connexion"' in page
+
+
 async def test_admin_with_a_slash_and_the_page_files(client):
     slash = await client.get("/admin/", headers=HTML)
     assert slash.status == 200 and 'id="formulaire-connexion"' in await slash.text()

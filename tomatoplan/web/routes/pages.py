@@ -18,6 +18,8 @@ from ..pages import render, wants_html
 
 routes = web.RouteTableDef()
 TAG = "Système"
+# The navigation: each screen of the administration, in the order shown.
+PAGES = (("/admin", "Tableau de bord"), ("/admin/connexions", "Sessions"))
 TO_ADMIN = '<!DOCTYPE html><html lang="fr"><title>Administration</title><a href="/admin">/admin</a></html>'
 
 INDEX_SCHEMA = {"type": "object", "properties": {
@@ -46,11 +48,23 @@ async def index(request: web.Request) -> web.StreamResponse:
                       "rôle administrateur (les autres rôles voient un refus).",
           responses={200: ("Page HTML", None, "text/html")})
 async def admin_page(request: web.Request) -> web.Response:
-    return render(request, "admin.html", {})
+    return page(request, "admin.html", "/admin")
 
 
 @routes.get("/admin/", name="admin_page_slash")
 @endpoint(PUBLIC, "Administration (la même page, adresse avec /)", tag=TAG,
           responses={200: ("Page HTML", None, "text/html")})
 async def admin_page_slash(request: web.Request) -> web.Response:
-    return render(request, "admin.html", {})
+    return page(request, "admin.html", "/admin")
+
+
+@routes.get("/admin/connexions", name="admin_sessions_page")
+@endpoint(PUBLIC, "Administration : sessions ouvertes (page HTML)", tag=TAG,
+          description="Qui est connecté, depuis quel poste et depuis quand ; révoquer une session.",
+          responses={200: ("Page HTML", None, "text/html")})
+async def sessions_page(request: web.Request) -> web.Response:
+    return page(request, "connexions.html", "/admin/connexions")
+
+
+def page(request: web.Request, template: str, current: str) -> web.Response:
+    return render(request, template, {"pages": PAGES, "current": current})
