@@ -27,12 +27,6 @@ SELECT json_group_array(json(CASE WHEN :finance THEN document
          ORDER BY heure_debut, id
          LIMIT :limit OFFSET :offset)
 
--- name: missions_by_date_count
--- Number of missions of one day.
-SELECT count(*) AS total_count
-  FROM missions
- WHERE date_mission = :date_mission
-
 -- name: missions_in_range
 -- Missions between two dates (inclusive) matching the optional filters, by day and time.
 SELECT json_group_array(json(CASE WHEN :finance THEN document
@@ -51,15 +45,6 @@ SELECT json_group_array(json(CASE WHEN :finance THEN document
            AND (:statut IS NULL OR statut = :statut)
          ORDER BY date_mission, heure_debut, id
          LIMIT :limit OFFSET :offset)
-
--- name: missions_in_range_count
--- Number of missions `missions_in_range` can return.
-SELECT count(*) AS total_count
-  FROM missions
- WHERE date_mission BETWEEN :date_debut AND :date_fin
-   AND (:chauffeur_id IS NULL OR chauffeur_id = :chauffeur_id)
-   AND (:voyage_id IS NULL OR voyage_id = :voyage_id)
-   AND (:statut IS NULL OR statut = :statut)
 
 -- name: missions_of_chauffeur
 -- Missions of one chauffeur between two dates matching the other filters, by day and time.
@@ -80,15 +65,6 @@ SELECT json_group_array(json(CASE WHEN :finance THEN document
          ORDER BY date_mission, heure_debut, id
          LIMIT :limit OFFSET :offset)
 
--- name: missions_of_chauffeur_count
--- Number of missions `missions_of_chauffeur` can return.
-SELECT count(*) AS total_count
-  FROM missions
- WHERE chauffeur_id = :chauffeur_id
-   AND date_mission BETWEEN :date_debut AND :date_fin
-   AND (:voyage_id IS NULL OR voyage_id = :voyage_id)
-   AND (:statut IS NULL OR statut = :statut)
-
 -- name: missions_of_voyage
 -- Missions of one voyage between two dates matching the other filters, by day and time.
 SELECT json_group_array(json(CASE WHEN :finance THEN document
@@ -107,15 +83,6 @@ SELECT json_group_array(json(CASE WHEN :finance THEN document
            AND (:statut IS NULL OR statut = :statut)
          ORDER BY date_mission, heure_debut, id
          LIMIT :limit OFFSET :offset)
-
--- name: missions_of_voyage_count
--- Number of missions `missions_of_voyage` can return.
-SELECT count(*) AS total_count
-  FROM missions
- WHERE voyage_id = :voyage_id
-   AND date_mission BETWEEN :date_debut AND :date_fin
-   AND (:chauffeur_id IS NULL OR chauffeur_id = :chauffeur_id)
-   AND (:statut IS NULL OR statut = :statut)
 
 -- name: chauffeur_missions_around
 -- Live (not cancelled) missions of one chauffeur from the day before to the day after,

@@ -91,27 +91,23 @@ async def missions_for_day(db: Database, day: datetime.date, *, limit: int, offs
     by SQLite), and how many there are."""
     params = {"date_mission": day.isoformat(), "limit": limit, "offset": offset,
               "finance": finance}
-    return await _page(db, Q.missions_by_date, Q.missions_by_date_count, params)
+    return await _page(db, Q.missions_by_date, params)
 
 
-async def _page(db: Database, page_sql: str, count_sql: str, params: dict) -> tuple[str, int]:
-    """A page as JSON text and the number of missions matching, in one statement; a page past
-    the end has no row to carry the number, and asks it alone."""
+async def _page(db: Database, page_sql: str, params: dict) -> tuple[str, int]:
+    """A page as JSON text and the number of missions matching, from one statement (the
+    number comes even with a page past the end)."""
     found = (await db.query(page_sql, params))[0]
-    if found["total_count"] is not None:
-        return found["page"], found["total_count"]
-    if not params["offset"]:
-        return found["page"], 0
-    return found["page"], (await db.query(count_sql, params))[0]["total_count"]
+    return found["page"], found["total_count"]
 
 
-def list_query(chauffeur_id: Optional[int], voyage_id: Optional[int]) -> tuple[str, str]:
-    """(page query, count query) whose index fits the filters: chauffeur, voyage, else dates."""
+def list_query(chauffeur_id: Optional[int], voyage_id: Optional[int]) -> str:
+    """The page query whose index fits the filters: chauffeur, voyage, else dates."""
     if chauffeur_id is not None:
-        return Q.missions_of_chauffeur, Q.missions_of_chauffeur_count
+        return Q.missions_of_chauffeur
     if voyage_id is not None:
-        return Q.missions_of_voyage, Q.missions_of_voyage_count
-    return Q.missions_in_range, Q.missions_in_range_count
+        return Q.missions_of_voyage
+    return Q.missions_in_range
 
 
 async def list_missions(db: Database, *, date_debut: Optional[datetime.date],
@@ -126,7 +122,7 @@ async def list_missions(db: Database, *, date_debut: Optional[datetime.date],
         "chauffeur_id": chauffeur_id, "voyage_id": voyage_id, "statut": statut,
         "limit": limit, "offset": offset, "finance": finance,
     }
-    return await _page(db, *list_query(chauffeur_id, voyage_id), params)
+    return await _page(db, list_query(chauffeur_id, voyage_id), params)
 
 
 async def _references(tx: WriteSession, mission: dict, before: Optional[dict]
