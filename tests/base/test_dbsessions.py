@@ -28,15 +28,21 @@ def idle_readers(db: Database) -> list:
     return readers
 
 
-async def test_the_reads_of_a_loader_see_one_snapshot_and_take_one_trip(db, monkeypatch):
-    trips = []
+@pytest.fixture
+def trips(monkeypatch) -> list:
+    """The functions sent to a connection's thread (one trip each), from now on."""
+    sent: list = []
     real = aiosqlite.Connection._execute
 
     async def counted(self, fn, *args, **kwargs):
-        trips.append(fn)
+        sent.append(fn)
         return await real(self, fn, *args, **kwargs)
 
     monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return sent
+
+
+async def test_the_reads_of_a_loader_see_one_snapshot_and_take_one_trip(db, trips):
 
     async def loader(session: Session) -> tuple:
         before = await session.fetch_value(COUNT)
@@ -93,17 +99,9 @@ INSERT = ("INSERT INTO settings (key, value, updated_at, updated_by) "
           "VALUES (:key, 'v', 't', 'TEST')")
 
 
-async def test_a_transaction_takes_one_trip_commits_and_tells_the_listeners(db, monkeypatch):
+async def test_a_transaction_takes_one_trip_commits_and_tells_the_listeners(db, trips):
     told = []
     db.commit_listeners.append(told.append)
-    trips = []
-    real = aiosqlite.Connection._execute
-
-    async def counted(self, fn, *args, **kwargs):
-        trips.append(fn)
-        return await real(self, fn, *args, **kwargs)
-
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
 
     async def work(tx) -> int:
         _, count = await tx.execute(INSERT, {"key": "a"})
