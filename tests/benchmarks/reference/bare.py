@@ -28,9 +28,9 @@ import argparse
 import asyncio
 import json
 import os
-from typing import Optional
 
 import aiosqlite
+from reference_money import amount_text
 
 PRAGMAS = (
     "PRAGMA journal_mode = WAL",
@@ -56,6 +56,9 @@ SELECT id, date_mission, destination, origine, voyage_id, chauffeur_id, vehicule
  LIMIT ?2 OFFSET ?3
 """
 
+# The dicts route's rows carry the day's count; a page past the end has none, and asks it alone.
+DAY_COUNT = "SELECT count(*) FROM missions WHERE date_mission = ?"
+
 # The real server's `missions_by_date` (sql/missions.sql) for a finance reader.
 DAY_PAGE = """
 SELECT json_group_array(json(document)) AS page,
@@ -67,17 +70,7 @@ SELECT json_group_array(json(document)) AS page,
          LIMIT ?2 OFFSET ?3)
 """
 
-# A page past the end has no row to carry the count: it is asked alone, as the real server does.
-DAY_COUNT = "SELECT count(*) FROM missions WHERE date_mission = ?"
 
-
-def amount_text(cents: Optional[int]) -> Optional[str]:
-    """12550 -> "125.50", as the real server writes money."""
-    if cents is None:
-        return None
-    sign = "-" if cents < 0 else ""
-    cents = abs(cents)
-    return f"{sign}{cents // 100}.{cents % 100:02d}"
 
 
 class Readers:
@@ -148,8 +141,6 @@ def build_app(db_path: str, readers: int):
         day = request.match_info["date"]
         limit, offset = paging(request.query)
         page, total = (await pool.rows(DAY_PAGE, (day, limit, offset)))[0]
-        if total is None:
-            total = await day_total(day, offset)
         return web.Response(text=page, content_type="application/json",
                             headers={"X-Total-Count": str(total)})
 

@@ -13,6 +13,7 @@ import decimal
 from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from reference_money import amount_text
 from sqlalchemy import ForeignKey
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -251,14 +252,6 @@ class AvailableChauffeur(BaseModel):
 
 
 # --- shared rules ---------------------------------------------------------------------------
-
-def amount_text(cents: Optional[int]) -> Optional[str]:
-    """12550 -> "125.50", as the real server writes money."""
-    if cents is None:
-        return None
-    sign = "-" if cents < 0 else ""
-    cents = abs(cents)
-    return f"{sign}{cents // 100}.{cents % 100:02d}"
 
 
 def cents(amount: Optional[str]) -> Optional[int]:
