@@ -75,9 +75,9 @@ def screenshot(page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
-def log_in(page, base: str, username: str) -> None:
-    page.goto(base + "/admin")
-    page.get_by_label("Identifiant Windows").fill(username)
+def log_in(page, base: str, username: str, path: str = "/admin") -> None:
+    page.goto(base + path)
+    page.locator("#connexion").get_by_label("Identifiant Windows").fill(username)
     page.get_by_role("button", name="Se connecter").click()
 
 
@@ -107,8 +107,9 @@ def test_a_refused_login_keeps_what_was_typed_and_says_why_next_to_the_field(ser
     log_in(page, base, "PERSONNE.INCONNUE")
     message = page.locator("#erreur-identifiant")
     sync_api.expect(message).not_to_be_empty()
-    assert page.get_by_label("Identifiant Windows").input_value() == "PERSONNE.INCONNUE"
-    assert page.get_by_label("Identifiant Windows").get_attribute("aria-invalid") == "true"
+    field = page.locator("#connexion").get_by_label("Identifiant Windows")
+    assert field.input_value() == "PERSONNE.INCONNUE"
+    assert field.get_attribute("aria-invalid") == "true"
     assert page.locator("#tableau").is_hidden()
     screenshot(page, "connexion-refusee")
     # The refused POST itself is the only console line (Chromium reports failed requests).
@@ -147,9 +148,7 @@ def test_an_admin_sees_who_is_connected_from_where_and_revokes_a_session(server,
     status, planner = get_json(port, "/auth/login", body={"username": "PLANIF.POSTE", "hostname": hostname})
     assert status == 200, planner
     page.on("dialog", lambda dialog: page.console_errors.append(f"dialog: {dialog.message}"))
-    page.goto(base + "/admin/connexions")
-    page.get_by_label("Identifiant Windows").fill("ADMIN")
-    page.get_by_role("button", name="Se connecter").click()
+    log_in(page, base, "ADMIN", "/admin/connexions")
     row = page.locator("#sessions-liste tr", has_text="PLANIF.POSTE")
     sync_api.expect(row).to_have_count(1)
     sync_api.expect(row.locator("td").nth(2)).to_have_text(hostname)
@@ -158,3 +157,44 @@ def test_an_admin_sees_who_is_connected_from_where_and_revokes_a_session(server,
     sync_api.expect(row).to_have_count(0)
     assert get_json(port, "/auth/me", token=planner["access_token"])[0] == 401  # at once
     assert page.console_errors == []
+
+
+def test_an_admin_creates_a_user_changes_its_role_and_deactivates_it(server, page):
+    base, port = server
+    log_in(page, base, "ADMIN", "/admin/utilisateurs")
+    form = page.locator("#nouvel-utilisateur")
+    sync_api.expect(form).to_be_visible()
+    form.get_by_label("Identifiant Windows").fill("pas un nom!")
+    form.get_by_label("Nom affiché").fill("Zoé <i>Martin</i>")
+    form.get_by_role("button", name="Créer l'utilisateur").click()
+    sync_api.expect(page.locator("#erreur-username")).not_to_be_empty()  # next to its field
+    assert form.get_by_label("Identifiant Windows").input_value() == "pas un nom!"  # kept
+    assert form.get_by_label("Nom affiché").input_value() == "Zoé <i>Martin</i>"
+    form.get_by_label("Identifiant Windows").fill("ZOE.MARTIN")
+    form.get_by_label("Rôle").select_option("planner")
+    form.get_by_role("button", name="Créer l'utilisateur").click()
+    row = page.locator("#utilisateurs-liste tr", has_text="ZOE.MARTIN")
+    sync_api.expect(row).to_have_count(1)
+    sync_api.expect(row.locator("td").nth(1)).to_have_text("Zoé <i>Martin</i>")  # as text
+    assert form.get_by_label("Identifiant Windows").input_value() == ""  # emptied once made
+    row.get_by_label("Rôle de ZOE.MARTIN").select_option("planner_advanced")
+    _, admin = get_json(port, "/auth/login", body={"username": "ADMIN", "hostname": "PC-API"})
+    stored = None
+    for _ in range(50):  # bounded: the change is one request away
+        users = get_json(port, "/admin/users?include_inactive=true", token=admin["access_token"])[1]
+        stored = next(user for user in users if user["username"] == "ZOE.MARTIN")
+        if stored["role"] == "planner_advanced":
+            break
+        page.wait_for_timeout(100)
+    assert stored["role"] == "planner_advanced"
+    screenshot(page, "utilisateurs")
+    row.get_by_role("button", name="Désactiver ZOE.MARTIN").click()
+    sync_api.expect(row.locator("td").nth(3)).to_have_text("désactivé")
+    refused, _ = get_json(port, "/auth/login", body={"username": "ZOE.MARTIN", "hostname": "PC-1"})
+    assert refused in (401, 403)
+    # The last active administrator cannot be deactivated: the API's refusal shows on the page.
+    page.locator("#utilisateurs-liste tr", has_text="ADMIN").first.get_by_role(
+        "button", name="Désactiver ADMIN").click()
+    sync_api.expect(page.locator("#erreur-utilisateurs")).not_to_be_empty()
+    expected_refusals = [text for text in page.console_errors if "status of 4" in text]
+    assert page.console_errors == expected_refusals and len(expected_refusals) == 2

@@ -36,12 +36,14 @@ async def test_the_admin_page_runs_no_inline_script_and_says_so(client):
 
 
 async def test_each_screen_is_a_page_with_the_navigation(client):
-    for path in ("/admin", "/admin/connexions"):
+    for path in ("/admin", "/admin/utilisateurs", "/admin/connexions"):
         answer = await client.get(path, headers=HTML)
         assert answer.status == 200 and "Content-Security-Policy" in answer.headers, path
         page = await answer.text()
         assert f'<a href="{path}" aria-current="page">' in page
         assert 'href="/admin/connexions"' in page and 'id="formulaire-connexion"' in page
+    users = await (await client.get("/admin/utilisateurs", headers=HTML)).text()
+    assert '<option value="planner_advanced">' in users and '<option value="admin">' in users
 
 
 async def test_admin_with_a_slash_and_the_page_files(client):

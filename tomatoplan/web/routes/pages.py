@@ -11,7 +11,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ... import __version__
-from ...base.permissions import PUBLIC
+from ...base.permissions import PUBLIC, ROLE_LABELS, ROLES
 from ..endpoint import endpoint
 from ..http import json_response
 from ..pages import render, wants_html
@@ -19,7 +19,8 @@ from ..pages import render, wants_html
 routes = web.RouteTableDef()
 TAG = "Système"
 # The navigation: each screen of the administration, in the order shown.
-PAGES = (("/admin", "Tableau de bord"), ("/admin/connexions", "Sessions"))
+PAGES = (("/admin", "Tableau de bord"), ("/admin/utilisateurs", "Utilisateurs"),
+         ("/admin/connexions", "Sessions"))
 TO_ADMIN = '<!DOCTYPE html><html lang="fr"><title>Administration</title><a href="/admin">/admin</a></html>'
 
 INDEX_SCHEMA = {"type": "object", "properties": {
@@ -66,5 +67,14 @@ async def sessions_page(request: web.Request) -> web.Response:
     return page(request, "connexions.html", "/admin/connexions")
 
 
-def page(request: web.Request, template: str, current: str) -> web.Response:
-    return render(request, template, {"pages": PAGES, "current": current})
+@routes.get("/admin/utilisateurs", name="admin_users_page")
+@endpoint(PUBLIC, "Administration : utilisateurs (page HTML)", tag=TAG,
+          description="Liste, création, changement de rôle, désactivation (règles de l'API).",
+          responses={200: ("Page HTML", None, "text/html")})
+async def users_page(request: web.Request) -> web.Response:
+    return page(request, "utilisateurs.html", "/admin/utilisateurs",
+                roles=[(role, ROLE_LABELS[role]) for role in ROLES])
+
+
+def page(request: web.Request, template: str, current: str, **context: object) -> web.Response:
+    return render(request, template, {"pages": PAGES, "current": current, **context})
