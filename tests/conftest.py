@@ -18,6 +18,9 @@ from tests.helpers.zipapp import build
 from tomatoplan.app import create_app
 from tomatoplan.base.config import Config
 
+# The browser fixtures (admin_server, browser, page) for the administration's screens.
+pytest_plugins = ["tests.helpers.browser"]
+
 
 @pytest.fixture(scope="session")
 def pyz(tmp_path_factory) -> Path:

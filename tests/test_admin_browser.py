@@ -1,88 +1,21 @@
-"""The administration pages in a real browser: Debian's Chromium driven by Playwright, against
-the built zipapp on loopback. Each test fails on any console error it did not provoke, and
-writes a screenshot of what it checked to dist/screenshots/ (the README shows one).
-
-Without Chromium or Playwright the tests are skipped with how to install them
-(.ci/run installs both).
-"""
+"""The administration's dashboard, login, users and sessions screens in a real browser
+(tests/helpers/browser.py: Chromium through Playwright, on the built zipapp)."""
 
 from __future__ import annotations
 
 import datetime
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from tests.helpers.zipapp import free_port, get_json, server_env, wait_for_health
+from tests.helpers.browser import log_in, playwright_api, screenshot
+from tests.helpers.zipapp import get_json
 
 pytestmark = pytest.mark.zipapp
-
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "dist" / "screenshots"
-CHROMIUM = os.environ.get("TOMATOPLAN_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-INSTALL = "sudo apt-get install -y chromium && pip install playwright"
-# As root, without a display, on a closed network (see the machine notes): no sandbox, no GPU,
-# none of Chromium's own background connections.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-sync_api = pytest.importorskip("playwright.sync_api", reason=f"Playwright absent : {INSTALL}")
+sync_api = playwright_api()
 
 
-@pytest.fixture(scope="module")
-def server(pyz, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("browser")
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-I", str(pyz)], cwd=folder, env=server_env(port),
-                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    try:
-        wait_for_health(process, port)
-        yield f"http://127.0.0.1:{port}", port
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"Chromium absent ({CHROMIUM}) : {INSTALL}")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 800})
-    opened = context.new_page()
-    opened.console_errors = []
-    opened.on("console", lambda message: message.type == "error"
-              and opened.console_errors.append(message.text))
-    opened.on("pageerror", lambda error: opened.console_errors.append(str(error)))
-    opened.set_default_timeout(10_000)
-    yield opened
-    context.close()
-
-
-def screenshot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def log_in(page, base: str, username: str, path: str = "/admin") -> None:
-    page.goto(base + path)
-    page.locator("#connexion").get_by_label("Identifiant Windows").fill(username)
-    page.get_by_role("button", name="Se connecter").click()
-
-
-def test_an_admin_sees_the_dashboard_follow_a_mission_created_through_the_api(server, page):
-    base, port = server
+def test_an_admin_sees_the_dashboard_follow_a_mission_created_through_the_api(admin_server, page):
+    base, port, _ = admin_server
     page.goto(base + "/")  # a browser at the root lands on the administration
     assert page.url == base + "/admin"
     log_in(page, base, "ADMIN")
@@ -102,8 +35,8 @@ def test_an_admin_sees_the_dashboard_follow_a_mission_created_through_the_api(se
     assert page.console_errors == []
 
 
-def test_a_refused_login_keeps_what_was_typed_and_says_why_next_to_the_field(server, page):
-    base, _ = server
+def test_a_refused_login_keeps_what_was_typed_and_says_why_next_to_the_field(admin_server, page):
+    base, _, _ = admin_server
     log_in(page, base, "PERSONNE.INCONNUE")
     message = page.locator("#erreur-identifiant")
     sync_api.expect(message).not_to_be_empty()
@@ -116,8 +49,8 @@ def test_a_refused_login_keeps_what_was_typed_and_says_why_next_to_the_field(ser
     assert len(page.console_errors) == 1 and "status of 4" in page.console_errors[0]
 
 
-def test_another_role_sees_a_clear_refusal_then_logs_out(server, page):
-    base, port = server
+def test_another_role_sees_a_clear_refusal_then_logs_out(admin_server, page):
+    base, port, _ = admin_server
     status, admin = get_json(port, "/auth/login", body={"username": "ADMIN", "hostname": "PC-API"})
     status, created = get_json(port, "/admin/users", token=admin["access_token"],
                                body={"username": "PLANIF.TEST", "role": "planner"})
@@ -134,8 +67,8 @@ def test_another_role_sees_a_clear_refusal_then_logs_out(server, page):
     assert page.console_errors == []
 
 
-def test_an_admin_sees_who_is_connected_from_where_and_revokes_a_session(server, page):
-    base, port = server
+def test_an_admin_sees_who_is_connected_from_where_and_revokes_a_session(admin_server, page):
+    base, port, _ = admin_server
     status, admin = get_json(port, "/auth/login", body={"username": "ADMIN", "hostname": "PC-API"})
     get_json(port, "/admin/users", token=admin["access_token"],
              body={"username": "PLANIF.POSTE", "role": "planner"})
@@ -159,8 +92,8 @@ def test_an_admin_sees_who_is_connected_from_where_and_revokes_a_session(server,
     assert page.console_errors == []
 
 
-def test_an_admin_creates_a_user_changes_its_role_and_deactivates_it(server, page):
-    base, port = server
+def test_an_admin_creates_a_user_changes_its_role_and_deactivates_it(admin_server, page):
+    base, port, _ = admin_server
     log_in(page, base, "ADMIN", "/admin/utilisateurs")
     form = page.locator("#nouvel-utilisateur")
     sync_api.expect(form).to_be_visible()

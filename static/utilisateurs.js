@@ -1,0 +1,75 @@
+// Utilisateurs: list, create, change role, deactivate and reactivate, with the API's rules.
+"use strict";
+
+function userError(message) {
+  $("erreur-utilisateurs").textContent = message || "";
+}
+
+async function changeUser(user, method, body) {
+  userError("");
+  try {
+    await api(method, `/admin/users/${user.id}`, body, {"If-Match": `"${user.version}"`});
+  } catch (error) {
+    userError(error.message);  // e.g. the last administrator: the API says why, in French
+  }
+  await loadUsers();
+}
+
+async function loadUsers() {
+  const users = await api("GET", "/admin/users?include_inactive=true&limit=1000");
+  $("utilisateurs-liste").replaceChildren(...users.map((user) => {
+    const row = document.createElement("tr");
+    row.dataset.user = user.username;
+    row.classList.toggle("inactif", !user.active);
+    row.append(cell(user.username), cell(user.display_name));
+    const roleCell = document.createElement("td");
+    const select = document.createElement("select");
+    select.setAttribute("aria-label", `Rôle de ${user.username}`);
+    select.append($("roles").content.cloneNode(true));
+    select.value = user.role;
+    select.addEventListener("change", () => changeUser(user, "PUT", {role: select.value}));
+    roleCell.appendChild(select);
+    row.append(roleCell, cell(user.active ? "actif" : "désactivé"),
+               cell(user.last_login_at ? when(user.last_login_at) : "jamais"));
+    const action = document.createElement("td");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = user.active ? "Désactiver" : "Réactiver";
+    button.setAttribute("aria-label", `${button.textContent} ${user.username}`);
+    button.addEventListener("click", () => user.active ? changeUser(user, "DELETE")
+                                                       : changeUser(user, "PUT", {active: true}));
+    action.appendChild(button);
+    row.appendChild(action);
+    return row;
+  }));
+}
+
+async function createUser(event) {
+  event.preventDefault();
+  const form = event.target;
+  const fields = ["username", "display_name", "role"];
+  fields.forEach((name) => { setText(`erreur-${name}`, ""); form.elements[name].removeAttribute("aria-invalid"); });
+  userError("");
+  const body = {username: form.elements.username.value, role: form.elements.role.value};
+  if (form.elements.display_name.value) body.display_name = form.elements.display_name.value;
+  try {
+    await api("POST", "/admin/users", body);
+  } catch (error) {
+    const problems = (error.problem && error.problem.errors) || [];
+    const placed = problems.filter((problem) => fields.includes(problem.field));
+    placed.forEach((problem) => {  // next to its field; what was typed stays
+      $(`erreur-${problem.field}`).textContent = problem.detail;
+      form.elements[problem.field].setAttribute("aria-invalid", "true");
+    });
+    if (placed.length) form.elements[placed[0].field].focus();
+    else userError(error.message);
+    return;
+  }
+  form.reset();
+  await loadUsers();
+}
+
+PAGES["utilisateurs"] = {
+  load: loadUsers,
+  setup: () => $("nouvel-utilisateur").addEventListener("submit", createUser),
+};
