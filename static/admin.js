@@ -4,10 +4,13 @@
 // in with textContent: names, PC names, remarks stay inert.
 "use strict";
 
-const api = async (method, path, body, headers) => {
+async function send(method, path, body, headers) {
   const options = {method, credentials: "same-origin",
                    headers: {"Accept": "application/json", ...(headers || {})}};
-  if (body !== undefined) {
+  if (body instanceof Blob) {  // a file (backup upload): sent as it is
+    options.headers["Content-Type"] = "application/octet-stream";
+    options.body = body;
+  } else if (body !== undefined) {
     options.headers["Content-Type"] = "application/json";
     options.body = JSON.stringify(body);
   }
@@ -20,14 +23,46 @@ const api = async (method, path, body, headers) => {
     error.problem = data;
     throw error;
   }
-  return data;
-};
+  return {data, response};
+}
+
+// The API's answer; a problem (4xx, 5xx) is thrown with its French detail as the message and
+// the whole problem (its `errors` per field) in `error.problem`.
+const api = async (method, path, body, headers) => (await send(method, path, body, headers)).data;
+
+// A page of a list: its items and the total the API gives in X-Total-Count.
+async function apiPage(path) {
+  const {data, response} = await send("GET", path);
+  return {items: data, total: Number(response.headers.get("X-Total-Count") || data.length)};
+}
 
 const $ = (id) => document.getElementById(id);
 const show = (id, visible) => { $(id).hidden = !visible; };
 const setText = (id, value) => { $(id).textContent = value === null || value === undefined ? "–" : String(value); };
 const number = (value) => new Intl.NumberFormat("fr-FR").format(value);
 const when = (iso) => new Date(iso).toLocaleString("fr-FR");
+
+// A form's errors: each problem of the API's answer next to its field (the element
+// #erreur-<field>, the field marked aria-invalid and focused), the rest in #<generalId>.
+// What was typed is never cleared.
+function clearFieldErrors(form, fields, generalId) {
+  fields.forEach((name) => {
+    setText(`erreur-${name}`, "");
+    form.elements[name].removeAttribute("aria-invalid");
+  });
+  $(generalId).textContent = "";
+}
+
+function showFieldErrors(form, fields, error, generalId) {
+  const problems = (error.problem && error.problem.errors) || [];
+  const placed = problems.filter((problem) => fields.includes(problem.field));
+  placed.forEach((problem) => {
+    $(`erreur-${problem.field}`).textContent = problem.detail;
+    form.elements[problem.field].setAttribute("aria-invalid", "true");
+  });
+  if (placed.length) form.elements[placed[0].field].focus();
+  else $(generalId).textContent = error.message;
+}
 
 function duration(seconds) {
   const days = Math.floor(seconds / 86400), hours = Math.floor((seconds % 86400) / 3600);

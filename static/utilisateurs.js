@@ -48,21 +48,13 @@ async function createUser(event) {
   event.preventDefault();
   const form = event.target;
   const fields = ["username", "display_name", "role"];
-  fields.forEach((name) => { setText(`erreur-${name}`, ""); form.elements[name].removeAttribute("aria-invalid"); });
-  userError("");
+  clearFieldErrors(form, fields, "erreur-utilisateurs");
   const body = {username: form.elements.username.value, role: form.elements.role.value};
   if (form.elements.display_name.value) body.display_name = form.elements.display_name.value;
   try {
     await api("POST", "/admin/users", body);
   } catch (error) {
-    const problems = (error.problem && error.problem.errors) || [];
-    const placed = problems.filter((problem) => fields.includes(problem.field));
-    placed.forEach((problem) => {  // next to its field; what was typed stays
-      $(`erreur-${problem.field}`).textContent = problem.detail;
-      form.elements[problem.field].setAttribute("aria-invalid", "true");
-    });
-    if (placed.length) form.elements[placed[0].field].focus();
-    else userError(error.message);
+    showFieldErrors(form, fields, error, "erreur-utilisateurs");
     return;
   }
   form.reset();

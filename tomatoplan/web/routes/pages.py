@@ -73,7 +73,7 @@ async def sessions_page(request: web.Request) -> web.Response:
           responses={200: ("Page HTML", None, "text/html")})
 async def users_page(request: web.Request) -> web.Response:
     return page(request, "utilisateurs.html", "/admin/utilisateurs",
-                roles=[(role, ROLE_LABELS[role]) for role in ROLES])
+                role_options=[(role, f"{ROLE_LABELS[role]} ({role})") for role in ROLES])
 
 
 def page(request: web.Request, template: str, current: str, **context: object) -> web.Response:
