@@ -26,7 +26,7 @@ SELECT id, at, user_id, username, hostname, address, action, entity, entity_id, 
 SELECT min(id) FROM activity_log
 
 -- name: activity_page
--- Lines matching the optional filters, newest first.
+-- Lines matching the optional filters, newest first (:jusqu_a is the end, excluded).
 SELECT id, at, user_id, username, hostname, address, action, entity, entity_id, summary, changes
   FROM activity_log
  WHERE (:username IS NULL OR username = :username)
@@ -34,6 +34,7 @@ SELECT id, at, user_id, username, hostname, address, action, entity, entity_id, 
    AND (:entity IS NULL OR entity = :entity)
    AND (:entity_id IS NULL OR entity_id = :entity_id)
    AND (:depuis IS NULL OR at >= :depuis)
+   AND (:jusqu_a IS NULL OR at < :jusqu_a)
  ORDER BY id DESC
  LIMIT :limit OFFSET :offset
 
@@ -46,6 +47,7 @@ SELECT count(*)
    AND (:entity IS NULL OR entity = :entity)
    AND (:entity_id IS NULL OR entity_id = :entity_id)
    AND (:depuis IS NULL OR at >= :depuis)
+   AND (:jusqu_a IS NULL OR at < :jusqu_a)
 
 -- name: activity_by_user
 -- Per user and action, the number of lines in [depuis, jusqu_a).

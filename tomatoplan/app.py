@@ -40,6 +40,7 @@ from .web.routes import (
     voyages,
 )
 from .web.routes import auth as auth_routes
+from .web.routes import logs as log_routes
 from .web.routes import (
     sessions as session_routes,
 )
@@ -58,6 +59,7 @@ from .web.state import (
     database_ctx,
     denials_ctx,
     scheduler_ctx,
+    server_log_ctx,
     signing_key_ctx,
     started_now,
 )
@@ -65,8 +67,8 @@ from .web.state import (
 log = logging.getLogger(__name__)
 
 # Registration order: the order of the OpenAPI document's sections (tags).
-ROUTE_MODULES = (system, pages, auth_routes, user_routes, session_routes, backups, missions, voyages,
-                 chauffeurs, absences, competences, skills, events, stats)
+ROUTE_MODULES = (system, pages, auth_routes, user_routes, session_routes, log_routes, backups,
+                 missions, voyages, chauffeurs, absences, competences, skills, events, stats)
 SESSION_PURGE_SECONDS = 15 * 60
 ACTIVITY_RETENTION_SECONDS = 6 * 3600
 
@@ -87,8 +89,9 @@ def create_app(config: Config) -> web.Application:
     app[SCHEDULER] = background_jobs(app)
 
     # Opened in this order at start, closed in the reverse order at stop.
-    app.cleanup_ctx.extend([database_ctx, denials_ctx, signing_key_ctx, default_admin_ctx,
-                            backups_ctx, health_ctx, live_sessions_ctx, event_bus_ctx, scheduler_ctx])
+    app.cleanup_ctx.extend([server_log_ctx, database_ctx, denials_ctx, signing_key_ctx,
+                            default_admin_ctx, backups_ctx, health_ctx, live_sessions_ctx,
+                            event_bus_ctx, scheduler_ctx])
     app.on_shutdown.append(close_streams)
     for module in ROUTE_MODULES:
         app.add_routes(module.routes)

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.helpers.api import create_user, flush_refusals, login
+from tests.helpers.api import create_user, flush_refusals, invalid_fields, login
 from tomatoplan.rules import activity
 from tomatoplan.web.state import DB
 
@@ -79,7 +79,47 @@ async def test_recent_activity_since(client, admin):
     assert since_instant.headers["X-Total-Count"] == "2"
 
 
+async def test_recent_activity_until_a_day_included_or_an_instant(client, admin):
+    for at in ("2020-01-01T10:00:00.000Z", "2020-01-02T23:59:59.999Z", "2020-01-03T00:00:00.000Z"):
+        await _insert_line(client, at=at)
+    await _insert_line(client, summary="new")
+
+    async def times(**params) -> list:
+        response = await admin.get("/stats/activity/recent", params={"entity": "mission", **params})
+        assert response.status == 200, await response.text()
+        return [line["at"] for line in await response.json()]
+
+    assert await times(jusqu_a="2020-01-02") == ["2020-01-02T23:59:59.999Z", "2020-01-01T10:00:00.000Z"]
+    assert await times(depuis="2020-01-02", jusqu_a="2020-01-02") == ["2020-01-02T23:59:59.999Z"]
+    assert await times(jusqu_a="2020-01-01T10:00:00Z") == ["2020-01-01T10:00:00.000Z"]  # included
+    assert await times(jusqu_a="2020-01-01T09:59:59.999Z") == []
+    assert await times(jusqu_a="2020-01-01T11:00:00+01:00") == ["2020-01-01T10:00:00.000Z"]
+    assert await times(depuis="2020-01-01T10:00:00Z", jusqu_a="2020-01-01T10:00:00.000Z") == [
+        "2020-01-01T10:00:00.000Z"]
+    total = await admin.get("/stats/activity/recent",
+                            params={"depuis": "2020-01-02", "jusqu_a": "2020-12-31"})
+    assert total.headers["X-Total-Count"] == "2"
+    document = await (await client.get("/openapi.json")).json()
+    described = {parameter["name"]: parameter for parameter in
+                 document["paths"]["/stats/activity/recent"]["get"]["parameters"]}
+    assert "inclus" in described["jusqu_a"]["description"]
+
+
+@pytest.mark.parametrize("params", [
+    {"depuis": "2020-01-03", "jusqu_a": "2020-01-02"},
+    {"depuis": "2020-01-01T12:00:00+02:00", "jusqu_a": "2020-01-01T09:30:00Z"},  # 10:00 UTC
+    {"depuis": "2020-01-02T00:00:00Z", "jusqu_a": "2020-01-01"},
+])
+async def test_a_period_ending_before_it_starts_is_refused_next_to_jusqu_a(client, admin, params):
+    response = await admin.get("/stats/activity/recent", params=params)
+    assert await invalid_fields(response) == {"jusqu_a": "out_of_range"}
+    detail = (await response.json())["errors"][0]["detail"]
+    assert detail == "Ne peut pas précéder le début de la période (depuis)."
+
+
 @pytest.mark.parametrize("params", [{"depuis": "hier"}, {"depuis": "2024-02-30"}, {"depuis": ""},
+                                    {"jusqu_a": "demain"}, {"jusqu_a": "2024-02-30"},
+                                    {"jusqu_a": "3000-01-01"}, {"jusqu_a": "2024-01-15T10:00:00.1234"},
                                     {"depuis": "2024-01-15T71:53:18"}, {"depuis": "2024-01-15T10:00:00.1234"},
                                     {"limit": "0"},
                                     {"limit": "x"}, {"entity_id": "-1"}, {"colour": "red"}])

@@ -54,5 +54,5 @@ async def test_the_documents_sections_come_in_the_order_planners_and_admins_read
     document = await (await client.get("/openapi.json")).json()
     assert [tag["name"] for tag in document["tags"]] == [
         "Système", "Authentification", "Administration : utilisateurs", "Administration : sessions",
-        "Administration : sauvegardes",
-        "Missions", "Voyages", "Chauffeurs", "Compétences (catalogue)", "Événements", "Statistiques"]
+        "Administration : journaux", "Administration : sauvegardes", "Missions", "Voyages", "Chauffeurs",
+        "Compétences (catalogue)", "Événements", "Statistiques"]

@@ -125,10 +125,10 @@ async def history(db: Database, entity: str, entity_id: int, *, finance: bool) -
 
 async def recent(db: Database, filters: dict, *, can_read_finance: bool, limit: int, offset: int
                  ) -> tuple[list[dict], int]:
-    """Lines matching the filters (username, action, entity, entity_id, depuis), newest
-    first, and how many match."""
+    """Lines matching the filters (username, action, entity, entity_id; depuis and jusqu_a,
+    ISO instants, the end excluded), newest first, and how many match."""
     params = {"username": None, "action": None, "entity": None, "entity_id": None, "depuis": None,
-              **filters, "limit": limit, "offset": offset}
+              "jusqu_a": None, **filters, "limit": limit, "offset": offset}
     async def page(session: Session) -> tuple[list[dict], int]:
         return (await session.fetch_all(Q.activity_page, params),
                 await session.fetch_value(Q.activity_count, params))

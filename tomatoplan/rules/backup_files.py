@@ -286,6 +286,11 @@ async def replace_planning(tx: WriteSession) -> None:
         await tx.execute(Q.release_memory)
 
 
+async def live_counts(db) -> dict[str, int]:
+    """Rows of the main tables of the database in service, counted as a backup counts its own."""
+    return (await db.query(Q.row_counts))[0]
+
+
 async def live_fingerprint(session) -> dict[str, dict]:
     """Row count and checksum of each planning table, in the caller's transaction."""
     return {table: await session.fetch_one(getattr(Q, f"fingerprint_{table}"))

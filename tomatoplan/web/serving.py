@@ -115,10 +115,13 @@ def descriptor_budget(wanted: int) -> int:
 class AccessLog(web_log.AccessLogger):
     """The access log, less the /health checks that succeed: supervision repeats them every
     few seconds, and their line was a sixth of the cost of answering one. A /health that fails
-    (503) is written like any other request."""
+    (503) is written like any other request. The same for /admin/server-log, which the
+    Journaux page polls: its lines would fill the log it shows."""
+
+    QUIET_PATHS = ("/health", "/admin/server-log")
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        if response.status == 200 and request.path == "/health":
+        if response.status == 200 and request.path in self.QUIET_PATHS:
             return
         super().log(request, response, time)
 

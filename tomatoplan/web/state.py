@@ -1,6 +1,6 @@
 """What the running application holds, under typed keys: the configuration, the open
-database, the start time, the signing key, the login limiter, the backups and the scheduler;
-and the contexts that open and close them.
+database, the start time, the signing key, the login limiter, the backups, the scheduler and
+the server log's last lines; and the contexts that open and close them.
 
 Keys of objects made in lower layers live here, beside the context that makes them; keys of
 the web layer's own objects live beside their class (`EVENT_BUS` in `event_bus`).
@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import logging
+import os
 import time
 from typing import Any, AsyncIterator, Awaitable, Callable
 
@@ -18,7 +19,7 @@ from aiohttp import web
 
 from ..base.config import Config
 from ..base.db import Database
-from ..base.logs import Bursts
+from ..base.logs import LOG_FILE, Bursts, LogRing, RingHandler
 from ..rules import tokens
 from ..rules.backups import Backups
 from ..rules.denials import Denials
@@ -39,10 +40,27 @@ LOGIN_LIMITER = web.AppKey("login_limiter", LoginLimiter)
 DENIALS = web.AppKey("denials", Denials)
 DENIALS_FLUSH_SECONDS = 1.0
 BACKUPS = web.AppKey("backups", Backups)
+# The server log's last lines, for /admin/server-log (see server_log_ctx).
+SERVER_LOG = web.AppKey("server_log", LogRing)
 
 
 def started_now() -> tuple[float, datetime.datetime]:
     return time.monotonic(), datetime.datetime.now(datetime.timezone.utc)
+
+
+async def server_log_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Keep the last log lines in memory while the server runs, from the end of server.log
+    on (what was said before a restart stays in view)."""
+    ring = LogRing()
+    if app[CONFIG].log_dir:
+        ring.seed(os.path.join(app[CONFIG].log_dir, LOG_FILE))
+    handler = RingHandler(ring)
+    app[SERVER_LOG] = ring
+    logging.getLogger().addHandler(handler)
+    try:
+        yield
+    finally:
+        logging.getLogger().removeHandler(handler)
 
 
 async def database_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -211,3 +211,17 @@ async def test_only_admins_see_backups(client, as_role):
         await problem(await api.get("/admin/backups"), 403, "forbidden")
         await problem(await api.post("/admin/backups"), 403, "forbidden")
     await problem(await client.get("/admin/backups"), 401, "not_authenticated")
+
+
+async def test_the_live_counts_are_what_a_backup_of_now_would_say(client, admin, as_role):
+    chauffeur = await make_chauffeur(admin)
+    await make_mission(admin, chauffeur_id=chauffeur["id"])
+    response = await admin.get("/admin/backups/live-counts")
+    assert response.status == 200 and response.headers["Cache-Control"] == "no-store"
+    live = await response.json()
+    assert (live["missions"], live["chauffeurs"]) == (1, 1)
+    made = await (await admin.post("/admin/backups")).json()
+    assert made["counts"] == live
+    await problem(await client.get("/admin/backups/live-counts"), 401, "not_authenticated")
+    planner = await as_role("planner")
+    await problem(await planner.get("/admin/backups/live-counts"), 403, "forbidden")

@@ -12,14 +12,14 @@ from ...base.errors import BadRequest, Conflict, ServiceUnavailable
 from ...base.fields import Text
 from ...base.permissions import Permission
 from ...base.schema import Query
-from ...rules import backup_folder, restore
+from ...rules import backup_files, backup_folder, restore
 from ..auth import current_auth
 from ..connections import reading_body
 from ..endpoint import endpoint
 from ..event_bus import EVENT_BUS
 from ..http import body_too_slow, json_response, list_response, url
 from ..openapi import array_of
-from ..state import BACKUPS, CONFIG
+from ..state import BACKUPS, CONFIG, DB
 
 routes = web.RouteTableDef()
 TAG = "Administration : sauvegardes"
@@ -76,6 +76,17 @@ def _refuse_body(request: web.Request) -> None:
                            "application/json")})
 async def list_backups(request: web.Request) -> web.Response:
     return list_response(await request.app[BACKUPS].list())
+
+
+@routes.get("/admin/backups/live-counts", name="backup_live_counts")
+@endpoint(Permission.ADMIN, "Lignes de la base en service", tag=TAG,
+          description="Les lignes des tables principales, comptées comme dans `counts` d'une "
+                      "sauvegarde : ce qu'une restauration remplacerait.",
+          responses={200: ("Lignes par table", {"type": "object", "additionalProperties":
+                                                {"type": "integer"}}, "application/json")})
+async def live_counts(request: web.Request) -> web.Response:
+    return json_response(await backup_files.live_counts(request.app[DB]),
+                         headers={"Cache-Control": "no-store"})
 
 
 @routes.post("/admin/backups", name="backup_create")

@@ -20,7 +20,8 @@ routes = web.RouteTableDef()
 TAG = "Système"
 # The navigation: each screen of the administration, in the order shown.
 PAGES = (("/admin", "Tableau de bord"), ("/admin/utilisateurs", "Utilisateurs"),
-         ("/admin/connexions", "Sessions"))
+         ("/admin/connexions", "Sessions"), ("/admin/logs", "Journaux"),
+         ("/admin/sauvegardes", "Sauvegardes"))
 TO_ADMIN = '<!DOCTYPE html><html lang="fr"><title>Administration</title><a href="/admin">/admin</a></html>'
 
 INDEX_SCHEMA = {"type": "object", "properties": {
@@ -74,6 +75,24 @@ async def sessions_page(request: web.Request) -> web.Response:
 async def users_page(request: web.Request) -> web.Response:
     return page(request, "utilisateurs.html", "/admin/utilisateurs",
                 role_options=[(role, f"{ROLE_LABELS[role]} ({role})") for role in ROLES])
+
+
+@routes.get("/admin/logs", name="admin_logs_page")
+@endpoint(PUBLIC, "Administration : journaux (page HTML)", tag=TAG,
+          description="Le journal d'activité avec ses filtres (utilisateur, action, type, dates) "
+                      "et la fin du journal du serveur, en direct.",
+          responses={200: ("Page HTML", None, "text/html")})
+async def logs_page(request: web.Request) -> web.Response:
+    return page(request, "journaux.html", "/admin/logs")
+
+
+@routes.get("/admin/sauvegardes", name="admin_backups_page")
+@endpoint(PUBLIC, "Administration : sauvegardes (page HTML)", tag=TAG,
+          description="Liste, création avec description, téléchargement, import, suppression et "
+                      "restauration (confirmée en tapant le nom de la sauvegarde).",
+          responses={200: ("Page HTML", None, "text/html")})
+async def backups_page(request: web.Request) -> web.Response:
+    return page(request, "sauvegardes.html", "/admin/sauvegardes")
 
 
 def page(request: web.Request, template: str, current: str, **context: object) -> web.Response:

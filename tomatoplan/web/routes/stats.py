@@ -26,7 +26,8 @@ ACTIVITY_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
     "username": {"type": "string"}, "hostname": {"type": "string"}, "address": {"type": "string"},
     "action": {"type": "string", "description": "login, login_failed, logout, access_denied, create, "
-                                                "update, delete, backup, backup_failed, restore, settings"},
+                                                "update, delete, backup, backup_failed, restore, "
+                                                "restore_failed, settings"},
     "entity": {"type": "string"}, "entity_id": {"type": ["integer", "null"]},
     "summary": {"type": "string"},
     "changes": {"type": ["object", "null"],
@@ -54,11 +55,25 @@ SINCE_PATTERN = (DATE_PATTERN.strip("^$") + r"(?:[T ](?:[01][0-9]|2[0-3]):[0-5][
 
 
 class Since(Text):
+    convert = staticmethod(_since)
+
     def __init__(self, description: str):
         super().__init__(description, max_length=40, pattern=SINCE_PATTERN)
 
     def check(self, value):
-        return _since(super().check(value))
+        return self.convert(super().check(value))
+
+
+def _until(value: str) -> str:
+    """`jusqu_a` as the end of the period, excluded: the day after a date (the day itself is
+    included), the millisecond after an instant (the API's precision)."""
+    if len(value) == 10:
+        return (parse_date(value) + datetime.timedelta(days=1)).isoformat() + "T00:00:00.000Z"
+    return clock.iso(clock.parse_iso(_since(value)) + datetime.timedelta(milliseconds=1))
+
+
+class Until(Since):
+    convert = staticmethod(_until)
 
 
 RECENT_QUERY = Query({
@@ -67,6 +82,7 @@ RECENT_QUERY = Query({
     "entity": Text("Type d'enregistrement (mission, voyage, chauffeur, user, ...)", max_length=40),
     "entity_id": Integer("Identifiant de l'enregistrement", minimum=0, maximum=2**63 - 1),
     "depuis": Since("À partir de cette date (AAAA-MM-JJ) ou de cet instant (ISO 8601)"),
+    "jusqu_a": Until("Jusqu'à ce jour inclus (AAAA-MM-JJ) ou cet instant (ISO 8601) ; pas avant `depuis`"),
     **PAGING,
 })
 
@@ -74,13 +90,18 @@ RECENT_QUERY = Query({
 @routes.get("/stats/activity/recent", name="activity_recent")
 @endpoint(Permission.READ_HISTORY, "Activité récente (journal SAURON)", tag=TAG, query=RECENT_QUERY,
           description="Du plus récent au plus ancien ; total dans X-Total-Count. Les champs "
-                      "financiers des modifications ne sont montrés qu'aux rôles qui peuvent les lire.",
+                      "financiers des modifications ne sont montrés qu'aux rôles qui peuvent les lire. "
+                      "Une période dont `jusqu_a` précède `depuis` est refusée (422).",
           responses={200: ("Lignes du journal", array_of(ACTIVITY_SCHEMA), "application/json")})
 async def activity_recent(request: web.Request) -> web.Response:
     query = RECENT_QUERY.validate(request.query)
     limit, offset = query.pop("limit"), query.pop("offset")
     if "username" in query:
         query["username"] = query["username"].upper()
+    # Both are instants as clock.iso writes them (sorting as text as in time); jusqu_a excluded.
+    if "depuis" in query and "jusqu_a" in query and query["jusqu_a"] <= query["depuis"]:
+        raise ValidationFailed([invalid("jusqu_a", "out_of_range",
+                                        "Ne peut pas précéder le début de la période (depuis).")])
     lines, total = await activity.recent(
         request.app[DB], query, limit=limit, offset=offset,
         can_read_finance=can_read_finance(request))
