@@ -102,6 +102,35 @@ async def test_a_daily_job_notices_a_jump_of_the_wall_clock_within_a_minute(cloc
     assert len(job.times) == 1
 
 
+async def test_a_daily_job_moved_to_another_hour_runs_there_from_the_next_day_on(clock, scheduler):
+    job = Recorder(clock)
+    scheduler.daily(2, 0, "sauvegarde", job)
+    scheduler.start()
+    await clock.advance(30)  # 01:59:30: moved to 04:00 just before its old time
+    scheduler.reschedule("sauvegarde", 4, 0)
+    assert scheduler.next_run("sauvegarde") == datetime.datetime(2024, 1, 15, 4, 0)
+    await clock.advance(2 * 3600)  # 03:59:30, past 02:00: it did not run there
+    assert job.times == []
+    await clock.advance(60)  # 04:00:30
+    assert job.times == [datetime.datetime(2024, 1, 15, 4, 0)]
+    scheduler.reschedule("sauvegarde", 1, 0)  # already past today: tomorrow at 01:00
+    await clock.advance(21 * 3600)
+    assert job.times[-1] == datetime.datetime(2024, 1, 16, 1, 0) and len(job.times) == 2
+
+
+async def test_only_a_daily_job_is_rescheduled_and_to_a_real_time(clock, scheduler):
+    scheduler.every(60, "purge", Recorder(clock))
+    scheduler.daily(2, 0, "sauvegarde", Recorder(clock))
+    with pytest.raises(ValueError):
+        scheduler.reschedule("purge", 3, 0)
+    with pytest.raises(ValueError):
+        scheduler.reschedule("sauvegarde", 24, 0)
+    with pytest.raises(KeyError):
+        scheduler.reschedule("absent", 3, 0)
+    assert scheduler.next_run("purge") is None and scheduler.next_run("absent") is None
+    assert scheduler.next_run("sauvegarde") == datetime.datetime(2024, 1, 15, 2, 0)
+
+
 async def test_a_failing_job_is_logged_and_runs_again_at_its_next_time(clock, scheduler, caplog):
     job = Recorder(clock, fail=True)
     scheduled = scheduler.every(60, "fragile", job)

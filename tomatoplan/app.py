@@ -8,15 +8,17 @@ order), the background jobs, and the routes.
 from __future__ import annotations
 
 import logging
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 from aiohttp import web
 
 from .base.config import Config, ConfigError
 from .base.logs import Bursts
 from .rules import activity, sessions, users
+from .rules.backups import AUTO_BACKUP_JOB
 from .rules.denials import Denials
 from .rules.login_limit import LoginLimiter
+from .rules.settings import RuntimeSettings
 from .scheduler import Scheduler
 from .web import pages as admin_pages
 from .web.auth import auth_middleware, network_middleware
@@ -44,6 +46,7 @@ from .web.routes import logs as log_routes
 from .web.routes import (
     sessions as session_routes,
 )
+from .web.routes import settings as settings_routes
 from .web.routes import (
     users as user_routes,
 )
@@ -54,12 +57,14 @@ from .web.state import (
     DENIALS,
     LOGIN_LIMITER,
     SCHEDULER,
+    SETTINGS,
     STARTED,
     backups_ctx,
     database_ctx,
     denials_ctx,
     scheduler_ctx,
     server_log_ctx,
+    settings_ctx,
     signing_key_ctx,
     started_now,
 )
@@ -68,7 +73,8 @@ log = logging.getLogger(__name__)
 
 # Registration order: the order of the OpenAPI document's sections (tags).
 ROUTE_MODULES = (system, pages, auth_routes, user_routes, session_routes, log_routes, backups,
-                 missions, voyages, chauffeurs, absences, competences, skills, events, stats)
+                 settings_routes, missions, voyages, chauffeurs, absences, competences, skills, events,
+                 stats)
 SESSION_PURGE_SECONDS = 15 * 60
 ACTIVITY_RETENTION_SECONDS = 6 * 3600
 
@@ -81,17 +87,19 @@ def create_app(config: Config) -> web.Application:
                      network_middleware, auth_middleware, list_etag_middleware],
     )
     app[CONFIG] = config
+    app[SETTINGS] = RuntimeSettings(config)
     app[STARTED] = started_now()
     app[LOGIN_LIMITER] = LoginLimiter(config.login_max_failures, config.login_window_seconds)
     app[DENIALS] = Denials()
     app[LEFT_EARLY] = Bursts()
     app[EVENT_BUS] = EventBus(write_timeout=config.event_stream_timeout)
     app[SCHEDULER] = background_jobs(app)
+    app[SETTINGS].on_change(follow_settings(app))
 
     # Opened in this order at start, closed in the reverse order at stop.
-    app.cleanup_ctx.extend([server_log_ctx, database_ctx, denials_ctx, signing_key_ctx,
-                            default_admin_ctx, backups_ctx, health_ctx, live_sessions_ctx,
-                            event_bus_ctx, scheduler_ctx])
+    app.cleanup_ctx.extend([server_log_ctx, database_ctx, denials_ctx, signing_key_ctx, default_admin_ctx,
+                            backups_ctx, settings_ctx, health_ctx, live_sessions_ctx, event_bus_ctx,
+                            scheduler_ctx])
     app.on_shutdown.append(close_streams)
     for module in ROUTE_MODULES:
         app.add_routes(module.routes)
@@ -106,12 +114,30 @@ def background_jobs(app: web.Application) -> Scheduler:
     scheduler.every(SESSION_PURGE_SECONDS, "purge des sessions expirées",
                     lambda: sessions.purge_expired(app[DB]))
     if config.auto_backup_enabled:
-        scheduler.daily(config.auto_backup_hour, 0, "sauvegarde automatique",
+        scheduler.daily(config.auto_backup_hour, 0, AUTO_BACKUP_JOB,
                         lambda: app[BACKUPS].run_nightly())
     if config.activity_retention_days > 0:
         scheduler.every(ACTIVITY_RETENTION_SECONDS, "rétention du journal d'activité",
                         lambda: activity.purge_older_than(app[DB], config.activity_retention_days))
     return scheduler
+
+
+def follow_settings(app: web.Application) -> Callable[[Config], None]:
+    """What follows a setting changed at run time (SETTINGS): the automatic backup's hour,
+    the backups' retention, the log level. The allowed networks and the token lifetime are
+    read from SETTINGS.config at each request."""
+    applied = {"log_level": app[CONFIG].log_level}
+
+    def apply(config: Config) -> None:
+        if config.log_level != applied["log_level"]:
+            logging.getLogger().setLevel(config.log_level)
+            applied["log_level"] = config.log_level
+        if BACKUPS in app:
+            app[BACKUPS].config = config
+        if config.auto_backup_enabled:
+            app[SCHEDULER].reschedule(AUTO_BACKUP_JOB, config.auto_backup_hour, 0)
+
+    return apply
 
 
 async def default_admin_ctx(app: web.Application) -> AsyncIterator[None]:

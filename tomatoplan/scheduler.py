@@ -62,6 +62,7 @@ class ScheduledJob:
     interval: Optional[float] = None
     at: Optional[tuple[int, int]] = None
     at_start: bool = False
+    moved: bool = False
     running: bool = False
     runs: int = 0
     failures: int = 0
@@ -100,6 +101,28 @@ class Scheduler:
             raise ValueError(f"{name}: no such time of day {hour}:{minute}")
         return self._add(ScheduledJob(name, job, at=(hour, minute)))
 
+    def reschedule(self, name: str, hour: int, minute: int) -> None:
+        """Move the daily job `name` to hour:minute, from its next run on (the running loop
+        sees it at its next look at the clock, within MAX_SLEEP_SECONDS)."""
+        if not (0 <= hour <= 23 and 0 <= minute <= 59):
+            raise ValueError(f"{name}: no such time of day {hour}:{minute}")
+        job = self.job(name)
+        if job.at is None:
+            raise ValueError(f"{name} is not a daily job")
+        job.at = (hour, minute)
+        job.moved = True
+
+    def job(self, name: str) -> ScheduledJob:
+        for job in self.jobs:
+            if job.name == name:
+                return job
+        raise KeyError(name)
+
+    def next_run(self, name: str) -> Optional[datetime.datetime]:
+        """When the daily job `name` runs next (local time), or None without such a job."""
+        job = next((job for job in self.jobs if job.name == name and job.at is not None), None)
+        return None if job is None else next_daily(self.clock.now(), *job.at)
+
     def _add(self, job: ScheduledJob) -> ScheduledJob:
         if self._tasks:
             raise RuntimeError("add jobs before the scheduler starts")
@@ -130,6 +153,9 @@ class Scheduler:
     async def _loop(self, job: ScheduledJob) -> None:
         due = job.next_due(self.clock, first=True)
         while True:
+            if job.moved:
+                job.moved = False
+                due = job.next_due(self.clock, first=False)
             left = job.seconds_left(self.clock, due)
             if left > 0:
                 await self.clock.sleep(min(left, MAX_SLEEP_SECONDS))

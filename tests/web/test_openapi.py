@@ -54,5 +54,6 @@ async def test_the_documents_sections_come_in_the_order_planners_and_admins_read
     document = await (await client.get("/openapi.json")).json()
     assert [tag["name"] for tag in document["tags"]] == [
         "Système", "Authentification", "Administration : utilisateurs", "Administration : sessions",
-        "Administration : journaux", "Administration : sauvegardes", "Missions", "Voyages", "Chauffeurs",
+        "Administration : journaux", "Administration : sauvegardes",
+        "Administration : configuration", "Missions", "Voyages", "Chauffeurs",
         "Compétences (catalogue)", "Événements", "Statistiques"]

@@ -121,6 +121,9 @@ class Config:
     login_max_failures: int = 10
     login_window_seconds: int = 300
     session_binding: str = "none"
+    # Where each setting's value came from (SETTINGS name -> "environnement", "fichier .env"
+    # or "défaut"), for the Configuration page.
+    sources: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     @property
     def data_dir(self) -> str:
@@ -140,7 +143,8 @@ def _check_writable_dir(name: str, path: str) -> None:
 def load_config(environ: Optional[Mapping[str, str]] = None, env_file: str = ".env") -> Config:
     """Read, check and return the configuration; raise ConfigError naming the bad variable."""
     environ = os.environ if environ is None else environ
-    merged = {key: value for key, value in read_env_file(env_file).items() if key.startswith(PREFIX)}
+    from_file = {key: value for key, value in read_env_file(env_file).items() if key.startswith(PREFIX)}
+    merged = dict(from_file)
     merged.update({key: value for key, value in environ.items() if key.startswith(PREFIX)})
     known = {PREFIX + setting.name for setting in SETTINGS}
     unknown = sorted(set(merged) - known)
@@ -203,6 +207,9 @@ def load_config(environ: Optional[Mapping[str, str]] = None, env_file: str = ".e
         login_window_seconds=parse_int("LOGIN_WINDOW_SECONDS", raw["LOGIN_WINDOW_SECONDS"], 1,
                                        86_400),
         session_binding=parse_choice("SESSION_BINDING", raw["SESSION_BINDING"], SESSION_BINDINGS),
+        sources={setting.name: "environnement" if PREFIX + setting.name in environ
+                 else "fichier .env" if PREFIX + setting.name in from_file else "défaut"
+                 for setting in SETTINGS},
     )
     return config
 

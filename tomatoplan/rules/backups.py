@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 # Beside the database, whose folder works whenever the server does (the backups folder may not).
 LOCK_SUFFIX = ".sauvegardes.lock"
+# The scheduler's name of the nightly backup (moved when its hour changes at run time).
+AUTO_BACKUP_JOB = "sauvegarde automatique"
 BUSY = "Une sauvegarde, une restauration ou une importation est déjà en cours : réessayez dans un instant."
 
 

@@ -22,7 +22,7 @@ from ..rules.activity import Actor
 from ..rules.login import ANONYMOUS, printable
 from .endpoint import endpoint_of
 from .live_sessions import SESSION_CACHE, SESSION_TOUCHES
-from .state import CONFIG, DB, DENIALS, SIGNING_KEY
+from .state import DB, DENIALS, SETTINGS, SIGNING_KEY
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ def _same_origin(request: web.Request) -> bool:
 async def network_middleware(request: web.Request, handler) -> web.StreamResponse:
     """TOMATOPLAN_ALLOWED_NETWORKS for every request, the anonymous ones (/health, /docs,
     login) included: 403 outside, tallied like every refusal."""
-    if not networks.allowed(request.app[CONFIG], client_address(request)):
+    if not networks.allowed(request.app[SETTINGS].config, client_address(request)):
         _deny(request, Forbidden("Accès refusé depuis ce réseau.", code="network_not_allowed"),
               None)
     return await handler(request)
@@ -161,7 +161,7 @@ async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
     if row is None or row["username"] != claims["sub"]:
         _deny(request, Unauthorized("Session expirée ou révoquée : reconnectez-vous.",
                                     code="session_revoked"), None, str(claims["sub"]))
-    if not networks.same_place(request.app[CONFIG], row["address"], client_address(request)):
+    if not networks.same_place(request.app[SETTINGS].config, row["address"], client_address(request)):
         _deny(request, Unauthorized("Session ouverte depuis un autre poste ou réseau : "
                                     "reconnectez-vous.", code="session_moved"),
               None, row["username"])

@@ -24,11 +24,16 @@ from ..rules import tokens
 from ..rules.backups import Backups
 from ..rules.denials import Denials
 from ..rules.login_limit import LoginLimiter
+from ..rules.settings import RuntimeSettings
 from ..scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
+# The configuration read at start. What an administrator may change at run time (the
+# automatic backup's hour and retention, the log level, the allowed networks, the token
+# lifetime) is read from SETTINGS.config, the configuration in force.
 CONFIG = web.AppKey("config", Config)
+SETTINGS = web.AppKey("settings", RuntimeSettings)
 DB = web.AppKey("db", Database)
 # time.monotonic() and the UTC datetime at start, for the uptime.
 STARTED = web.AppKey("started", tuple)
@@ -92,6 +97,13 @@ async def backups_ctx(app: web.Application) -> AsyncIterator[None]:
         log.warning("removed %d temporary file(s) an interrupted backup left in %s", removed,
                     backups.folder)
     app[BACKUPS] = backups
+    yield
+
+
+async def settings_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Apply the settings an administrator changed (stored in the database) before the
+    background jobs start."""
+    await app[SETTINGS].load(app[DB])
     yield
 
 

@@ -13,7 +13,7 @@ from ...rules.users import WINDOWS_ACCOUNT
 from ..auth import COOKIE_NAME, client_address, current_auth
 from ..endpoint import endpoint
 from ..http import json_response, read_json
-from ..state import CONFIG, DB, DENIALS, LOGIN_LIMITER, SIGNING_KEY
+from ..state import DB, DENIALS, LOGIN_LIMITER, SETTINGS, SIGNING_KEY
 
 routes = web.RouteTableDef()
 TAG = "Authentification"
@@ -52,7 +52,7 @@ ME_ANSWER = {"type": "object", "properties": {
           responses={200: ("Jeton de session", LOGIN_ANSWER, "application/json")})
 async def login(request: web.Request) -> web.Response:
     app = request.app
-    config = app[CONFIG]
+    config = app[SETTINGS].config
     payload = LOGIN_BODY.validate(await read_json(request))
     answer = await login_rules.log_in(app[DB], config, app[SIGNING_KEY], app[LOGIN_LIMITER],
                                       app[DENIALS], username=payload["username"],

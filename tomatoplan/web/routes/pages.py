@@ -11,6 +11,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ... import __version__
+from ...base.config import LOG_LEVELS
 from ...base.permissions import PUBLIC, ROLE_LABELS, ROLES
 from ..endpoint import endpoint
 from ..http import json_response
@@ -21,7 +22,7 @@ TAG = "Système"
 # The navigation: each screen of the administration, in the order shown.
 PAGES = (("/admin", "Tableau de bord"), ("/admin/utilisateurs", "Utilisateurs"),
          ("/admin/connexions", "Sessions"), ("/admin/logs", "Journaux"),
-         ("/admin/sauvegardes", "Sauvegardes"))
+         ("/admin/sauvegardes", "Sauvegardes"), ("/admin/configuration", "Configuration"))
 TO_ADMIN = '<!DOCTYPE html><html lang="fr"><title>Administration</title><a href="/admin">/admin</a></html>'
 
 INDEX_SCHEMA = {"type": "object", "properties": {
@@ -93,6 +94,16 @@ async def logs_page(request: web.Request) -> web.Response:
           responses={200: ("Page HTML", None, "text/html")})
 async def backups_page(request: web.Request) -> web.Response:
     return page(request, "sauvegardes.html", "/admin/sauvegardes")
+
+
+@routes.get("/admin/configuration", name="admin_config_page")
+@endpoint(PUBLIC, "Administration : configuration (page HTML)", tag=TAG,
+          description="La configuration en vigueur (secrets masqués) et les réglages modifiables "
+                      "sans redémarrage.",
+          responses={200: ("Page HTML", None, "text/html")})
+async def config_page(request: web.Request) -> web.Response:
+    return page(request, "configuration.html", "/admin/configuration",
+                log_levels=[(level, level) for level in LOG_LEVELS])
 
 
 def page(request: web.Request, template: str, current: str, **context: object) -> web.Response:
