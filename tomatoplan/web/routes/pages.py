@@ -1,12 +1,16 @@
 """The administration pages (HTML) and the root.
 
-Scheme: the pages have French paths under /admin (`/admin`, and the sections to come:
-`/admin/utilisateurs`, `/admin/logs`, `/admin/sauvegardes`...), the JSON API keeps its own
-(`/admin/users`, `/admin/sessions`, `/admin/backups`), so a bearer-token client always gets
+Scheme: the pages have French paths under /admin (`/admin`, `/admin/utilisateurs`,
+`/admin/connexions`, `/admin/logs` as the seed names it, `/admin/sauvegardes`,
+`/admin/configuration`), the JSON API keeps its own (`/admin/users`, `/admin/sessions`,
+`/admin/backups`, `/admin/config`, `/admin/server-log`), so a bearer-token client always gets
 JSON from the seed's routes. `/` sends a browser to /admin and an API client a short index.
 """
 
 from __future__ import annotations
+
+import dataclasses
+from typing import Callable
 
 from aiohttp import web
 
@@ -19,10 +23,42 @@ from ..pages import render, wants_html
 
 routes = web.RouteTableDef()
 TAG = "Système"
-# The navigation: each screen of the administration, in the order shown.
-PAGES = (("/admin", "Tableau de bord"), ("/admin/utilisateurs", "Utilisateurs"),
-         ("/admin/connexions", "Sessions"), ("/admin/logs", "Journaux"),
-         ("/admin/sauvegardes", "Sauvegardes"), ("/admin/configuration", "Configuration"))
+
+
+@dataclasses.dataclass(frozen=True)
+class Screen:
+    """One screen of the administration: its page, its template, what the OpenAPI document
+    says of it, and what its template needs besides the navigation."""
+
+    path: str
+    label: str
+    template: str
+    description: str
+    context: Callable[[], dict] = dict
+
+
+# Each screen, in the order of the navigation.
+SCREENS = (
+    Screen("/admin", "Tableau de bord", "admin.html",
+           "Formulaire de connexion, puis le tableau de bord en direct ; réservé au rôle "
+           "administrateur (les autres rôles voient un refus)."),
+    Screen("/admin/utilisateurs", "Utilisateurs", "utilisateurs.html",
+           "Liste, création, changement de rôle, désactivation (règles de l'API).",
+           lambda: {"role_options": [(role, f"{ROLE_LABELS[role]} ({role})") for role in ROLES]}),
+    Screen("/admin/connexions", "Sessions", "connexions.html",
+           "Qui est connecté, depuis quel poste et depuis quand ; révoquer une session."),
+    Screen("/admin/logs", "Journaux", "journaux.html",
+           "Le journal d'activité avec ses filtres (utilisateur, action, type, dates) et la fin du "
+           "journal du serveur, en direct."),
+    Screen("/admin/sauvegardes", "Sauvegardes", "sauvegardes.html",
+           "Liste, création avec description, téléchargement, import, suppression et restauration "
+           "(confirmée en tapant le nom de la sauvegarde)."),
+    Screen("/admin/configuration", "Configuration", "configuration.html",
+           "La configuration en vigueur (secrets masqués) et les réglages modifiables sans "
+           "redémarrage.",
+           lambda: {"log_levels": [(level, level) for level in LOG_LEVELS]}),
+)
+PAGES = tuple((screen.path, screen.label) for screen in SCREENS)
 TO_ADMIN = '<!DOCTYPE html><html lang="fr"><title>Administration</title><a href="/admin">/admin</a></html>'
 
 INDEX_SCHEMA = {"type": "object", "properties": {
@@ -45,66 +81,20 @@ async def index(request: web.Request) -> web.StreamResponse:
                                     "health": "/health", "administration": "/admin"}})
 
 
-@routes.get("/admin", name="admin_page")
-@endpoint(PUBLIC, "Administration : tableau de bord (page HTML)", tag=TAG,
-          description="Formulaire de connexion, puis le tableau de bord en direct ; réservé au "
-                      "rôle administrateur (les autres rôles voient un refus).",
-          responses={200: ("Page HTML", None, "text/html")})
-async def admin_page(request: web.Request) -> web.Response:
-    return page(request, "admin.html", "/admin")
+def _add_screen(screen: Screen, path: str) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        return render(request, screen.template,
+                      {"pages": PAGES, "current": screen.path, **screen.context()})
+
+    summary = f"Administration : {screen.label.lower()} (page HTML)"
+    name = "admin_page" + screen.path[len("/admin"):].replace("/", "_")
+    if path != screen.path:
+        summary, name = "Administration (la même page, adresse avec /)", name + "_slash"
+    routes.get(path, name=name)(
+        endpoint(PUBLIC, summary, tag=TAG, description=screen.description,
+                 responses={200: ("Page HTML", None, "text/html")})(handler))
 
 
-@routes.get("/admin/", name="admin_page_slash")
-@endpoint(PUBLIC, "Administration (la même page, adresse avec /)", tag=TAG,
-          responses={200: ("Page HTML", None, "text/html")})
-async def admin_page_slash(request: web.Request) -> web.Response:
-    return page(request, "admin.html", "/admin")
-
-
-@routes.get("/admin/connexions", name="admin_sessions_page")
-@endpoint(PUBLIC, "Administration : sessions ouvertes (page HTML)", tag=TAG,
-          description="Qui est connecté, depuis quel poste et depuis quand ; révoquer une session.",
-          responses={200: ("Page HTML", None, "text/html")})
-async def sessions_page(request: web.Request) -> web.Response:
-    return page(request, "connexions.html", "/admin/connexions")
-
-
-@routes.get("/admin/utilisateurs", name="admin_users_page")
-@endpoint(PUBLIC, "Administration : utilisateurs (page HTML)", tag=TAG,
-          description="Liste, création, changement de rôle, désactivation (règles de l'API).",
-          responses={200: ("Page HTML", None, "text/html")})
-async def users_page(request: web.Request) -> web.Response:
-    return page(request, "utilisateurs.html", "/admin/utilisateurs",
-                role_options=[(role, f"{ROLE_LABELS[role]} ({role})") for role in ROLES])
-
-
-@routes.get("/admin/logs", name="admin_logs_page")
-@endpoint(PUBLIC, "Administration : journaux (page HTML)", tag=TAG,
-          description="Le journal d'activité avec ses filtres (utilisateur, action, type, dates) "
-                      "et la fin du journal du serveur, en direct.",
-          responses={200: ("Page HTML", None, "text/html")})
-async def logs_page(request: web.Request) -> web.Response:
-    return page(request, "journaux.html", "/admin/logs")
-
-
-@routes.get("/admin/sauvegardes", name="admin_backups_page")
-@endpoint(PUBLIC, "Administration : sauvegardes (page HTML)", tag=TAG,
-          description="Liste, création avec description, téléchargement, import, suppression et "
-                      "restauration (confirmée en tapant le nom de la sauvegarde).",
-          responses={200: ("Page HTML", None, "text/html")})
-async def backups_page(request: web.Request) -> web.Response:
-    return page(request, "sauvegardes.html", "/admin/sauvegardes")
-
-
-@routes.get("/admin/configuration", name="admin_config_page")
-@endpoint(PUBLIC, "Administration : configuration (page HTML)", tag=TAG,
-          description="La configuration en vigueur (secrets masqués) et les réglages modifiables "
-                      "sans redémarrage.",
-          responses={200: ("Page HTML", None, "text/html")})
-async def config_page(request: web.Request) -> web.Response:
-    return page(request, "configuration.html", "/admin/configuration",
-                log_levels=[(level, level) for level in LOG_LEVELS])
-
-
-def page(request: web.Request, template: str, current: str, **context: object) -> web.Response:
-    return render(request, template, {"pages": PAGES, "current": current, **context})
+for _screen in SCREENS:
+    _add_screen(_screen, _screen.path)
+_add_screen(SCREENS[0], "/admin/")
