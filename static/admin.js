@@ -38,7 +38,12 @@ async function apiPage(path) {
 
 const $ = (id) => document.getElementById(id);
 const show = (id, visible) => { $(id).hidden = !visible; };
-const setText = (id, value) => { $(id).textContent = value === null || value === undefined ? "–" : String(value); };
+// Text from the server as the admin must see it: bidirectional controls (U+202E turns
+// "gpj.exe" into what reads as "exe.jpg") are shown as their code, never obeyed.
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const visible = (text) => String(text).replace(
+  BIDI_CONTROLS, (c) => `[U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}]`);
+const setText = (id, value) => { $(id).textContent = value === null || value === undefined ? "–" : visible(value); };
 const number = (value) => new Intl.NumberFormat("fr-FR").format(value);
 const when = (iso) => new Date(iso).toLocaleString("fr-FR");
 
@@ -121,7 +126,7 @@ async function logout() {
 
 function cell(text) {
   const td = document.createElement("td");
-  td.textContent = text === null || text === undefined ? "—" : String(text);
+  td.textContent = text === null || text === undefined ? "—" : visible(text);
   return td;
 }
 

@@ -125,7 +125,7 @@ function serverLine(line) {
   for (const [kind, text] of [["niveau", line.niveau], ["source", line.source], ["message", line.message]]) {
     const part = document.createElement("span");
     part.className = kind;
-    part.textContent = text;
+    part.textContent = visible(text);
     parts.push(part);
   }
   parts.forEach((part, index) => item.append(...(index ? [" ", part] : [part])));

@@ -209,9 +209,9 @@ async function openRestore(backup) {
   restoring = backup;
   setText("restauration-nom", backup.name);
   setText("restauration-attendu", backup.name);
-  $("restauration-sauvegarde").textContent = `Sauvegarde du ${when(backup.created_at)} (${origin(backup)}`
+  $("restauration-sauvegarde").textContent = visible(`Sauvegarde du ${when(backup.created_at)} (${origin(backup)}`
     + `, par ${backup.created_by || "auteur inconnu"})`
-    + (backup.description ? ` : « ${backup.description} »` : "") + ".";
+    + (backup.description ? ` : « ${backup.description} »` : "") + ".");
   const input = $("restauration-confirmation");
   input.value = "";
   input.removeAttribute("aria-invalid");

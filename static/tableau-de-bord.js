@@ -29,7 +29,7 @@ function activityRow(line) {
   const row = document.createElement("tr");
   for (const value of [when(line.at), line.username, line.summary]) {
     const cell = document.createElement("td");
-    cell.textContent = value;
+    cell.textContent = visible(value);
     row.appendChild(cell);
   }
   return row;

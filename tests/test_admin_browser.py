@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime
+import urllib.parse
 
 import pytest
 
@@ -131,3 +132,35 @@ def test_an_admin_creates_a_user_changes_its_role_and_deactivates_it(admin_serve
     sync_api.expect(page.locator("#erreur-utilisateurs")).not_to_be_empty()
     expected_refusals = [text for text in page.console_errors if "status of 4" in text]
     assert page.console_errors == expected_refusals and len(expected_refusals) == 2
+
+
+HOSTILE = 'Jean <img src=x id=injecte> <script>document.title="pris"</script> \u202egpj.exe'
+
+
+def test_what_clients_typed_shows_as_inert_text_on_every_screen(admin_server, page):
+    base, port, _ = admin_server
+    status, admin = get_json(port, "/auth/login", body={"username": "ADMIN", "hostname": "PC-API"})
+    token = admin["access_token"]
+    status, user = get_json(port, "/admin/users", token=token,
+                            body={"username": "MARKUP.TEST", "role": "planner", "display_name": HOSTILE})
+    assert status == 201, user
+    status, mission = get_json(port, "/missions", token=token,
+                               body={"date_mission": datetime.date.today().isoformat(),
+                                     "destination": HOSTILE, "remarques": HOSTILE})
+    assert status == 201, mission
+    status, backup = get_json(port, "/admin/backups?description=" + urllib.parse.quote(HOSTILE),
+                              token=token, method="POST")
+    assert status == 201, backup
+    page.on("dialog", lambda dialog: page.console_errors.append(f"dialog: {dialog.message}"))
+    log_in(page, base, "ADMIN")
+    for path, shown in (("/admin", "#activite"), ("/admin/utilisateurs", "#utilisateurs-liste"),
+                        ("/admin/logs", "#contenu"), ("/admin/sauvegardes", "#contenu")):
+        page.goto(base + path)
+        sync_api.expect(page.locator(shown)).to_contain_text("<img src=x id=injecte>")
+        # The bidi override is shown as its code, not obeyed ("gpj.exe" never reads "exe.jpg").
+        sync_api.expect(page.locator(shown)).to_contain_text("[U+202E]gpj.exe")
+        assert "\u202e" not in page.locator(shown).inner_text()
+        assert page.locator("#injecte").count() == 0 and page.locator("#contenu script").count() == 0
+        assert page.title() != "pris"
+    screenshot(page, "texte-inerte")
+    assert page.console_errors == []

@@ -98,9 +98,9 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def get_json(port: int, path: str, timeout: float = 5, body: object = None,
-             token: str = "") -> tuple[int, object]:
+             token: str = "", method: Optional[str] = None) -> tuple[int, object]:
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}{path}",
+        f"http://127.0.0.1:{port}{path}", method=method,
         data=None if body is None else json.dumps(body).encode("utf-8"),
         headers={"Content-Type": "application/json",
                  **({"Authorization": f"Bearer {token}"} if token else {})},
