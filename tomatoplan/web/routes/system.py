@@ -1,4 +1,5 @@
-"""Routes of the server itself: health, the OpenAPI document, its Swagger UI, static files."""
+"""Routes of the server itself: health, the OpenAPI document, its Swagger UI, the PTT client,
+static files."""
 
 from __future__ import annotations
 
@@ -112,6 +113,21 @@ async def docs(request: web.Request) -> web.Response:
     page = DOCS_PAGE.format(vendor=static.url_for(path="vendor/swagger-ui").path,
                             init=static.url_for(path="docs-init.js").path)
     return web.Response(text=page, content_type="text/html", headers={"Cache-Control": "no-cache"})
+
+
+@routes.get("/client.py", name="python_client")
+@endpoint(PUBLIC, "Client Python pour PTT (un seul fichier)", tag="Système",
+          description="tomatoplan/client.py, bibliothèque standard seule (Python 3.9 ou plus) : à "
+                      "enregistrer à côté de PTT sous le nom tomatoplan_client.py, puis "
+                      "`from tomatoplan_client import TomatoPlanClient`.",
+          responses={200: ("Le module Python", None, "text/x-python")})
+async def python_client(request: web.Request) -> web.Response:
+    content, etag = _static_content("tomatoplan/client.py")
+    headers = {"ETag": etag, "Cache-Control": "no-cache",
+               "Content-Disposition": 'attachment; filename="tomatoplan_client.py"'}
+    if request.headers.get("If-None-Match") == etag:
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=content, content_type="text/x-python", charset="utf-8", headers=headers)
 
 
 @routes.get("/static/{path:.+}", name="static")
