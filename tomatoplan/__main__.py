@@ -1,5 +1,6 @@
-"""Command line: `python3 tomatoplan.pyz [serve]`, `backup`, `backups`, `restore NAME`,
-`help` (or `--help`), `--version`. Exit codes: 0, 1 (runtime), 2 (configuration)."""
+"""Command line: `python3 tomatoplan.pyz [serve]`, `help` (or `--help`), `--version`, and the
+commands of `tomatoplan.commands` (backup, backups, restore NAME...). Exit codes: 0, 1
+(runtime), 2 (configuration)."""
 
 from __future__ import annotations
 
@@ -75,62 +76,16 @@ def _parser() -> argparse.ArgumentParser:
                         description="Démarre le serveur HTTP avec la configuration TOMATOPLAN_*.",
                         add_help=False)
     commands.add_parser("help", help="afficher cette aide", add_help=False)
-    backup = commands.add_parser(
-        "backup", help="faire une sauvegarde de la base maintenant", add_help=False,
-        description="Sauvegarde à chaud de la base dans TOMATOPLAN_BACKUP_DIR (et sa copie dans "
-                    "TOMATOPLAN_BACKUP_COPY_DIR si réglé), comme POST /admin/backups.")
-    backup.add_argument("--description", default="", help="texte gardé avec la sauvegarde")
-    commands.add_parser("backups", help="lister les sauvegardes", add_help=False,
-                        description="Les sauvegardes de TOMATOPLAN_BACKUP_DIR, la plus récente d'abord.")
-    restore = commands.add_parser(
-        "restore", help="restaurer une sauvegarde (serveur arrêté)", add_help=False,
-        description="Remplace le planning par celui de la sauvegarde NOM, après une sauvegarde de "
-                    "l'état actuel ; garde les utilisateurs, les sessions et le journal d'activité. "
-                    "Arrêtez d'abord le service : les clients connectés ne seraient pas prévenus.")
-    restore.add_argument("name", metavar="NOM", help="ex. backup_20240115_120000.db")
+    from .commands import COMMAND_MODULES
+
+    for module in COMMAND_MODULES:
+        module.register(commands)
     for command in commands.choices.values():
         command.formatter_class = _FrenchHelp
         command._positionals.title = "arguments"
         command._optionals.title = "options"
         command.add_argument("-h", "--help", action="help", help="afficher cette aide et quitter")
     return parser
-
-
-def _fail(message: str, status: int) -> int:
-    print(f"tomatoplan: {message}", file=sys.stderr)
-    return status
-
-
-def _configured() -> tuple:
-    """(config, None), or (None, exit status) after saying why it cannot be used."""
-    from .base.config import ConfigError, load_config, prepare_folders
-
-    try:
-        config = load_config()
-        prepare_folders(config)
-    except ConfigError as exc:
-        return None, _fail(f"configuration invalide : {exc}", EXIT_CONFIG)
-    return config, None
-
-
-def run_command(command: str, args: argparse.Namespace) -> int:
-    """The backup commands: the server's configuration, logs in server.log and on stderr."""
-    from . import commands
-    from .base.db import DatabaseError
-    from .base.logs import setup_logging
-
-    config, failed = _configured()
-    if config is None:
-        return failed
-    setup_logging("WARNING", config.log_dir)
-    try:
-        if command == "backup":
-            return commands.backup(config, args.description)
-        if command == "backups":
-            return commands.list_backups(config)
-        return commands.restore_backup(config, args.name)
-    except DatabaseError as exc:
-        return _fail(str(exc), EXIT_RUNTIME)
 
 
 def serve() -> int:
@@ -142,11 +97,12 @@ def serve() -> int:
     from .base.db import DatabaseError
     from .base.envfile import secret_exposed
     from .base.logs import setup_logging
+    from .commands.common import checked_config
     from .web.serving import serve as serve_app
 
-    config, failed = _configured()
+    config, status = checked_config()
     if config is None:
-        return failed
+        return status
     setup_logging(config.log_level, config.log_dir)
     log = logging.getLogger("tomatoplan")
     log.info("TomatoPlan Server %s starting on %s:%d (Python %s)", __version__, config.host,
@@ -186,7 +142,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 0
     if args.command in (None, "serve"):
         return serve()
-    return run_command(args.command, args)
+    return args.run(args)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Command-line operations besides serving: the backups (`backup`, `backups`, `restore NAME`).
+"""The backup commands: `backup`, `backups`, `restore NAME`.
 
 They open the database named by the configuration (`.env` of the working folder, then the
 environment), as the server does, and call the same rules. Meant for when the server is
@@ -8,21 +8,21 @@ told of a restore made through the API.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import getpass
 import socket
-import sys
 from typing import Awaitable, Callable, TypeVar
 
-from .base.config import Config
-from .base.db import Database
-from .base.errors import ApiError
-from .rules import restore
-from .rules.activity import Actor
-from .rules.backups import Backups
+from ..base.config import Config
+from ..base.db import Database
+from ..base.errors import ApiError
+from ..rules import restore
+from ..rules.activity import Actor
+from ..rules.backups import Backups
+from .common import configured, failed
 
 Result = TypeVar("Result")
-EXIT_FAILED = 1
 
 
 def _actor() -> Actor:
@@ -51,7 +51,7 @@ def backup(config: Config, description: str) -> int:
     try:
         made = _with_backups(config, lambda backups: backups.create(_actor(), description))
     except ApiError as exc:
-        return _failed(exc.detail)
+        return failed(exc.detail)
     print(f"Sauvegarde faite : {made['name']} ({_size(made['size'])}, {made['counts']['missions']} "
           f"missions) dans {config.backup_dir}")
     return 0
@@ -76,12 +76,28 @@ def restore_backup(config: Config, name: str) -> int:
     try:
         report = _with_backups(config, lambda backups: restore.restore(backups, _actor(), name))
     except ApiError as exc:
-        return _failed(exc.detail)
+        return failed(exc.detail)
     print(f"Restauration de {report['name']} faite en {report['seconds']} s ; l'état remplacé est "
           f"gardé dans {report['before']}.")
     return 0
 
 
-def _failed(detail: str) -> int:
-    print(f"tomatoplan: {detail}", file=sys.stderr)
-    return EXIT_FAILED
+
+def register(commands: argparse._SubParsersAction) -> None:
+    backup_parser = commands.add_parser(
+        "backup", help="faire une sauvegarde de la base maintenant", add_help=False,
+        description="Sauvegarde à chaud de la base dans TOMATOPLAN_BACKUP_DIR (et sa copie dans "
+                    "TOMATOPLAN_BACKUP_COPY_DIR si réglé), comme POST /admin/backups.")
+    backup_parser.add_argument("--description", default="", help="texte gardé avec la sauvegarde")
+    backup_parser.set_defaults(run=configured(lambda config, args: backup(config, args.description)))
+    commands.add_parser(
+        "backups", help="lister les sauvegardes", add_help=False,
+        description="Les sauvegardes de TOMATOPLAN_BACKUP_DIR, la plus récente d'abord.",
+    ).set_defaults(run=configured(lambda config, args: list_backups(config)))
+    restore_parser = commands.add_parser(
+        "restore", help="restaurer une sauvegarde (serveur arrêté)", add_help=False,
+        description="Remplace le planning par celui de la sauvegarde NOM, après une sauvegarde de "
+                    "l'état actuel ; garde les utilisateurs, les sessions et le journal d'activité. "
+                    "Arrêtez d'abord le service : les clients connectés ne seraient pas prévenus.")
+    restore_parser.add_argument("name", metavar="NOM", help="ex. backup_20240115_120000.db")
+    restore_parser.set_defaults(run=configured(lambda config, args: restore_backup(config, args.name)))

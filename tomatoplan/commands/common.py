@@ -1,0 +1,47 @@
+"""What every command shares: the server's configuration and logs, one French line on failure,
+and the exit codes (0 done; 1 failed; 2 configuration invalid, as for the server)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, Callable, Optional
+
+from ..base.config import Config, ConfigError, load_config, prepare_folders
+from ..base.db import DatabaseError
+from ..base.logs import setup_logging
+
+EXIT_FAILED = 1
+EXIT_CONFIG = 2
+Command = Callable[[argparse.Namespace], int]
+
+
+def failed(detail: str, status: int = EXIT_FAILED) -> int:
+    print(f"tomatoplan: {detail}", file=sys.stderr)
+    return status
+
+
+def checked_config() -> tuple[Optional[Config], int]:
+    """The server's configuration (.env of the working folder, then the environment) with its
+    folders ready: (config, 0), or (None, 2) after saying in one line why it cannot be used."""
+    try:
+        config = load_config()
+        prepare_folders(config)
+    except ConfigError as exc:
+        return None, failed(f"configuration invalide : {exc}", EXIT_CONFIG)
+    return config, 0
+
+
+def configured(run: Callable[[Config, argparse.Namespace], Any]) -> Command:
+    """A command on the server's configuration and its database: warnings to server.log and
+    stderr; a configuration that cannot be used is exit 2, a database that cannot be, exit 1."""
+    def command(args: argparse.Namespace) -> int:
+        config, status = checked_config()
+        if config is None:
+            return status
+        setup_logging("WARNING", config.log_dir)
+        try:
+            return run(config, args)
+        except DatabaseError as exc:
+            return failed(str(exc))
+    return command
