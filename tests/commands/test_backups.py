@@ -4,20 +4,10 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
-import subprocess
-import sys
 
-from tests.helpers import ROOT
+from tests.helpers.cli import run
 from tomatoplan.rules import backup_files
-
-
-def run(folder, *args: str, **env: str) -> subprocess.CompletedProcess:
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("TOMATOPLAN_")}
-    environment.update(PYTHONPATH=str(ROOT), **env)
-    return subprocess.run([sys.executable, "-m", "tomatoplan", *args], cwd=folder, env=environment,
-                          capture_output=True, text=True, timeout=60, check=False)
 
 
 def test_backup_list_and_restore_from_the_command_line(tmp_path):

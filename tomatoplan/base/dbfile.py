@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import sqlite3
 
 from . import sqlfiles
@@ -88,5 +89,43 @@ def check_and_migrate(path: str) -> tuple[str, int]:
                 f"base {path!r} endommagée (quick_check: {problems[0]}); restaurez une sauvegarde"
             )
         return journal_mode, migrate_connection(conn, path)
+    finally:
+        conn.close()
+
+
+def inspect_file(path: str) -> list[tuple[str, str]]:
+    """What `check` says of the database file, read only (nothing migrated, nothing written):
+    (level, French line) pairs, level "ok", "attention" or "erreur"."""
+    if not os.path.exists(path):
+        return [("attention", f"base {path} absente : le serveur la créera à son démarrage")]
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None,
+                               timeout=BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.Error as exc:
+        return [("erreur", f"base {path} illisible : {exc}")]
+    try:
+        found = []
+        latest = len(sqlfiles.migrations())
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > latest:
+            found.append(("erreur", f"base au schéma {version}, plus récent que ce serveur "
+                                    f"({latest}) : utilisez une version plus récente"))
+        elif version < latest:
+            found.append(("ok", f"base au schéma {version} : le serveur la mettra au schéma "
+                                f"{latest} à son démarrage"))
+        else:
+            found.append(("ok", f"base au schéma {version}"))
+        problems = [row[0] for row in conn.execute("PRAGMA integrity_check") if row[0] != "ok"]
+        broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+        if problems:
+            found.append(("erreur", f"base endommagée (integrity_check : {problems[0]}) : "
+                                    "restaurez une sauvegarde"))
+        elif broken:
+            found.append(("erreur", f"{len(broken)} référence(s) cassée(s), par ex. {tuple(broken[0])}"))
+        else:
+            found.append(("ok", "intégrité de la base vérifiée (integrity_check, clés étrangères)"))
+        return found
+    except sqlite3.Error as exc:
+        return [("erreur", f"base {path} illisible : {exc}")]
     finally:
         conn.close()

@@ -20,12 +20,12 @@ from ..base.errors import ApiError
 from ..rules import restore
 from ..rules.activity import Actor
 from ..rules.backups import Backups
-from .common import configured, failed
+from .common import configured, refused
 
 Result = TypeVar("Result")
 
 
-def _actor() -> Actor:
+def actor() -> Actor:
     """Who runs the command, as the activity log names them."""
     return Actor(username=f"{getpass.getuser()} (ligne de commande)", hostname=socket.gethostname())
 
@@ -49,9 +49,9 @@ def _size(octets: int) -> str:
 def backup(config: Config, description: str) -> int:
     """`backup`: make a backup now, as an admin's POST /admin/backups does."""
     try:
-        made = _with_backups(config, lambda backups: backups.create(_actor(), description))
+        made = _with_backups(config, lambda backups: backups.create(actor(), description))
     except ApiError as exc:
-        return failed(exc.detail)
+        return refused(exc)
     print(f"Sauvegarde faite : {made['name']} ({_size(made['size'])}, {made['counts']['missions']} "
           f"missions) dans {config.backup_dir}")
     return 0
@@ -74,9 +74,9 @@ def list_backups(config: Config) -> int:
 def restore_backup(config: Config, name: str) -> int:
     """`restore NAME`: put that backup's planning back, after a backup of the current state."""
     try:
-        report = _with_backups(config, lambda backups: restore.restore(backups, _actor(), name))
+        report = _with_backups(config, lambda backups: restore.restore(backups, actor(), name))
     except ApiError as exc:
-        return failed(exc.detail)
+        return refused(exc)
     print(f"Restauration de {report['name']} faite en {report['seconds']} s ; l'état remplacé est "
           f"gardé dans {report['before']}.")
     return 0

@@ -9,6 +9,7 @@ from typing import Any, Callable, Optional
 
 from ..base.config import Config, ConfigError, load_config, prepare_folders
 from ..base.db import DatabaseError
+from ..base.errors import ApiError
 from ..base.logs import setup_logging
 
 EXIT_FAILED = 1
@@ -19,6 +20,12 @@ Command = Callable[[argparse.Namespace], int]
 def failed(detail: str, status: int = EXIT_FAILED) -> int:
     print(f"tomatoplan: {detail}", file=sys.stderr)
     return status
+
+
+def refused(exc: ApiError) -> int:
+    """A refusal of the rules, as the API would say it: the detail, and each bad field's own."""
+    lines = [f"{error['field']} : {error['detail']}" for error in getattr(exc, "errors", None) or []]
+    return failed("\n  ".join([exc.detail, *lines]))
 
 
 def checked_config() -> tuple[Optional[Config], int]:
