@@ -153,6 +153,7 @@ def test_what_clients_typed_shows_as_inert_text_on_every_screen(admin_server, pa
     assert status == 201, backup
     page.on("dialog", lambda dialog: page.console_errors.append(f"dialog: {dialog.message}"))
     log_in(page, base, "ADMIN")
+    sync_api.expect(page.locator("#navigation")).to_be_visible()  # the session cookie is set
     for path, shown in (("/admin", "#activite"), ("/admin/utilisateurs", "#utilisateurs-liste"),
                         ("/admin/logs", "#contenu"), ("/admin/sauvegardes", "#contenu")):
         page.goto(base + path)
