@@ -223,30 +223,38 @@ async def delete_mission(db: Database, actor: Actor, mission_id: int, expected: 
         summary=lambda mission: _summary("Suppression", mission)))
 
 
-async def generate_missions(db: Database, actor: Actor, day: datetime.date, *, finance: bool = True
-                            ) -> dict:
-    """Create the day's missions of the active voyages that run that weekday.
+async def generate_missions(db: Database, actor: Actor, first: datetime.date,
+                            last: Optional[datetime.date] = None, *, finance: bool = True) -> dict:
+    """Create the missions of the active voyages that run on each day from `first` to `last`
+    (included; `first` alone: that day), in one transaction.
 
     Idempotent: a voyage that already has a mission that day (even cancelled) gets no other.
-    A voyage without a destination cannot make a mission and is listed in `ignorees`.
+    A voyage without a destination cannot make a mission and is listed in `ignorees`. For one
+    day the answer has its `date`; for several, `date_debut` and `date_fin`, and each entry of
+    `existantes` and `ignorees` its `date`.
     """
     created, existing, skipped = [], [], []
+    days = [first + datetime.timedelta(days=n) for n in range(((last or first) - first).days + 1)]
     async with db.write() as tx:
-        for voyage, mission_id in await voyages.running_on(tx, day):
-            if mission_id is not None:
-                existing.append({"voyage_id": voyage["id"], "code": voyage["code"],
-                                 "mission_id": mission_id})
-                continue
-            if not voyage["destination"]:
-                skipped.append({"voyage_id": voyage["id"], "code": voyage["code"],
-                                "raison": "Voyage sans destination : complétez-le."})
-                continue
-            mission = {**MISSION_DEFAULTS, "date_mission": day.isoformat(),
-                       "voyage_id": voyage["id"], "destination": voyage["destination"],
-                       "origine": voyage["origine"], "heure_debut": voyage["heure_debut"],
-                       "heure_fin": voyage["heure_fin"]}
-            made = await MISSIONS.create(
-                tx, actor, mission,
-                summary=lambda made, code=voyage["code"]: _summary(f"Génération (voyage {code})", made))
-            created.append(_view(finance, made))
-    return {"date": day.isoformat(), "creees": created, "existantes": existing, "ignorees": skipped}
+        for day in days:
+            stamp = {} if last is None else {"date": day.isoformat()}
+            for voyage, mission_id in await voyages.running_on(tx, day):
+                if mission_id is not None:
+                    existing.append({**stamp, "voyage_id": voyage["id"], "code": voyage["code"],
+                                     "mission_id": mission_id})
+                    continue
+                if not voyage["destination"]:
+                    skipped.append({**stamp, "voyage_id": voyage["id"], "code": voyage["code"],
+                                    "raison": "Voyage sans destination : complétez-le."})
+                    continue
+                mission = {**MISSION_DEFAULTS, "date_mission": day.isoformat(),
+                           "voyage_id": voyage["id"], "destination": voyage["destination"],
+                           "origine": voyage["origine"], "heure_debut": voyage["heure_debut"],
+                           "heure_fin": voyage["heure_fin"]}
+                made = await MISSIONS.create(
+                    tx, actor, mission,
+                    summary=lambda made, code=voyage["code"]: _summary(f"Génération (voyage {code})", made))
+                created.append(_view(finance, made))
+    period = ({"date": first.isoformat()} if last is None
+              else {"date_debut": first.isoformat(), "date_fin": last.isoformat()})
+    return {**period, "creees": created, "existantes": existing, "ignorees": skipped}

@@ -466,3 +466,40 @@ async def test_history_hides_the_amounts_from_a_reader_without_finance(admin, cl
     assert hidden[1]["changes"] == {"before": {"remarques": None}, "after": {"remarques": "hausse"}}
     shown = await activity.history(client.app[DB], "mission", 1, finance=True)
     assert shown[1]["changes"]["after"] == {"prix": "12.00", "remarques": "hausse"}
+
+
+async def test_generation_of_a_week_is_one_transaction_and_idempotent(admin, client):
+    await make_voyage(admin, code="A-LUN", destination="Lyon", jours=["lundi", "jeudi"])
+    await make_voyage(admin, code="E-SANS", jours=["mardi"])
+    week = {"date_debut": MONDAY, "date_fin": "2024-01-21"}
+    first = await admin.post("/missions/generate", json=week)
+    assert first.status == 201
+    result = await first.json()
+    assert (result["date_debut"], result["date_fin"]) == (MONDAY, "2024-01-21")
+    assert [m["date_mission"] for m in result["creees"]] == [MONDAY, "2024-01-18"]
+    assert result["ignorees"] == [{"date": "2024-01-16", "voyage_id": 2, "code": "E-SANS",
+                                   "raison": "Voyage sans destination : complétez-le."}]
+    before = await stored(client)
+    again = await (await admin.post("/missions/generate", json=week)).json()
+    assert again["creees"] == [] and [(e["date"], e["mission_id"]) for e in again["existantes"]] == [
+        (MONDAY, 1), ("2024-01-18", 2)]
+    assert await stored(client) == before
+    one_day = await (await admin.post("/missions/generate", json={"date": "2024-01-22"})).json()
+    assert set(one_day) == {"date", "creees", "existantes", "ignorees"}
+
+
+@pytest.mark.parametrize(("body", "fields"), [
+    ({"date_debut": MONDAY}, {"date_fin": "required"}),
+    ({"date_fin": MONDAY}, {"date_debut": "required"}),
+    ({"date": MONDAY, "date_fin": MONDAY}, {"date_fin": "exclusive"}),
+    ({"date_debut": "2024-01-20", "date_fin": MONDAY}, {"date_fin": "out_of_range"}),
+    ({"date_debut": "2024-01-01", "date_fin": "2024-02-01"}, {"date_fin": "out_of_range"}),
+    ({"date_debut": "2024-01-01", "date_fin": "demain"}, {"date_fin": "format"}),
+])
+async def test_a_bad_period_is_refused_and_creates_nothing(admin, client, body, fields):
+    await make_voyage(admin, destination="Lyon", jours=["lundi"])
+    before = await stored(client)
+    assert await invalid_fields(await admin.post("/missions/generate", json=body)) == fields
+    assert await stored(client) == before
+    month = {"date_debut": "2024-01-01", "date_fin": "2024-01-31"}  # 31 days: the most at once
+    assert (await admin.post("/missions/generate", json=month)).status == 201

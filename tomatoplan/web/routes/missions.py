@@ -89,10 +89,42 @@ DAY_QUERY = Query({
     "limit": Integer("Nombre maximum d'éléments renvoyés", minimum=1, maximum=1000, default=1000),
     "offset": PAGING["offset"],
 })
+# Generating a period: at most this many days at once (a month).
+GENERATE_MAX_DAYS = 31
+
+
+def _one_period(body: dict) -> list:
+    """Either `date`, or `date_debut` and `date_fin` (in order, GENERATE_MAX_DAYS at most)."""
+    if "date" in body:
+        extra = [name for name in ("date_debut", "date_fin") if name in body]
+        return [invalid(name, "exclusive", "Donnez soit `date`, soit `date_debut` et `date_fin`.")
+                for name in extra]
+    missing = [name for name in ("date_debut", "date_fin") if name not in body]
+    if len(missing) == 2:
+        return [invalid("date", "required", "Champ obligatoire (ou `date_debut` et `date_fin`).")]
+    if missing:
+        return [invalid(missing[0], "required", "Champ obligatoire avec l'autre borne de la période.")]
+    days = (body["date_fin"] - body["date_debut"]).days + 1
+    if days < 1:
+        return [invalid("date_fin", "out_of_range", "Ne peut pas précéder date_debut.")]
+    if days > GENERATE_MAX_DAYS:
+        return [invalid("date_fin", "out_of_range",
+                        f"Au plus {GENERATE_MAX_DAYS} jours à la fois (ici {days}).")]
+    return []
+
+
 GENERATE_BODY = Schema("GenerateMissions", {
-    "date": Date("Jour à générer (AAAA-MM-JJ)", required=True, example="2024-01-15")})
+    "date": Date("Jour à générer (AAAA-MM-JJ)", example="2024-01-15"),
+    "date_debut": Date("Premier jour d'une période à générer", example="2024-01-15"),
+    "date_fin": Date(f"Dernier jour inclus de la période ({GENERATE_MAX_DAYS} jours au plus)",
+                     example="2024-01-21"),
+}, "Un jour (`date`) ou une période (`date_debut` et `date_fin`).", checks=[_one_period],
+    rules=lambda partial: [{"oneOf": [{"required": ["date"]},
+                                      {"required": ["date_debut", "date_fin"]}]}])
 GENERATE_SCHEMA = {"type": "object", "properties": {
-    "date": {"type": "string", "format": "date"},
+    "date": {"type": "string", "format": "date", "description": "Pour un jour"},
+    "date_debut": {"type": "string", "format": "date", "description": "Pour une période"},
+    "date_fin": {"type": "string", "format": "date"},
     "creees": array_of(MISSION_SCHEMA),
     "existantes": array_of({"type": "object", "properties": {
         "voyage_id": {"type": "integer"}, "code": {"type": "string"},
@@ -167,17 +199,22 @@ async def create_mission(request: web.Request) -> web.Response:
 
 
 @routes.post("/missions/generate", name="missions_generate")
-@endpoint(Permission.WRITE_MISSIONS, "Générer les missions d'une date depuis les voyages", tag=TAG,
+@endpoint(Permission.WRITE_MISSIONS, "Générer les missions d'un jour ou d'une période depuis les voyages",
+          tag=TAG,
           description="Crée, pour chaque voyage actif qui circule ce jour de la semaine, une mission "
-                      "non affectée. Idempotent : un voyage qui a déjà une mission ce jour-là (même "
-                      "annulée) n'en reçoit pas d'autre. 201 si des missions sont créées, 200 sinon.",
+                      "non affectée ; pour une période (`date_debut`, `date_fin`, 31 jours au plus), "
+                      "chaque jour, en une seule transaction. Idempotent : un voyage qui a déjà une "
+                      "mission ce jour-là (même annulée) n'en reçoit pas d'autre. 201 si des "
+                      "missions sont créées, 200 sinon.",
           body=GENERATE_BODY,
           responses={201: ("Missions créées", GENERATE_SCHEMA, "application/json"),
                      200: ("Rien de nouveau à créer", GENERATE_SCHEMA, "application/json")})
 async def generate_missions(request: web.Request) -> web.Response:
-    day = (await read_body(request, GENERATE_BODY))["date"]
+    body = await read_body(request, GENERATE_BODY)
     db, actor = writer(request)
-    result = await missions.generate_missions(db, actor, day, finance=can_read_finance(request))
+    first, last = (body["date"], None) if "date" in body else (body["date_debut"], body["date_fin"])
+    result = await missions.generate_missions(db, actor, first, last,
+                                              finance=can_read_finance(request))
     return json_response(result, status=201 if result["creees"] else 200)
 
 
