@@ -156,8 +156,8 @@ class TomatoPlanClient:
     get_mission_history = _route("GET", "/missions/{}/history", "Historique d'une mission.")
     get_voyage_history = _route("GET", "/voyages/{}/history", "Historique d'un voyage.")
     get_chauffeur_history = _route("GET", "/chauffeurs/{}/history", "Historique d'un chauffeur.")
-    generate_missions = _route("POST", "/missions/generate", "Créer les missions d'un jour depuis les "
-                               "voyages ({\"date\": \"AAAA-MM-JJ\"}).", body=True)
+    generate_missions = _route("POST", "/missions/generate", "Missions des voyages : {\"date\": ...} ou "
+                               "{\"date_debut\": ..., \"date_fin\": ...} (31 jours au plus).", body=True)
     get_chauffeurs_disponibles = _route("GET", "/chauffeurs/disponibles/{}", "Chauffeurs libres un jour.")
     get_dashboard = _route("GET", "/stats/dashboard", "Tableau de bord (date=... pour un autre jour).")
     get_recent_activity = _route("GET", "/stats/activity/recent", "Journal d'activité (100 lignes ; "
