@@ -49,12 +49,12 @@ def test_the_api_rules_hold_and_a_refusal_is_one_french_line(tmp_path):
     assert len(rows(tmp_path, "SELECT id FROM users")) == 1
 
 
-def test_disabling_says_what_a_running_server_keeps_and_enable_undoes_it(tmp_path):
+def test_disabling_closes_the_sessions_and_enable_undoes_it(tmp_path):
     run(tmp_path, "user", "add", "chef", "--role", "admin")
     run(tmp_path, "user", "add", "planif", "--role", "planner")
     disabled = run(tmp_path, "user", "disable", "planif")
     assert disabled.returncode == 0
-    assert "ne peut plus se connecter" in disabled.stdout and "redémarrage" in disabled.stdout
+    assert "ne peut plus se connecter" in disabled.stdout and "sessions ouvertes" in disabled.stdout
     assert "PLANIF" not in run(tmp_path, "user", "list").stdout
     assert "(désactivé)" in run(tmp_path, "user", "list", "--tous").stdout
     enabled = run(tmp_path, "user", "enable", "planif")

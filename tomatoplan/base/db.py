@@ -123,6 +123,13 @@ class Database:
             finally:
                 await writer.close()
 
+    async def outside_commits(self) -> int:
+        """A number that changes when another process (a command, the sqlite3 shell) commits to
+        the file: PRAGMA data_version of the writer, whose own commits leave it unchanged."""
+        if self._writer is None:
+            raise DatabaseError("base fermée")
+        return (await self._writer.execute_fetchall("PRAGMA data_version"))[0][0]
+
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[ReadSession]:
         """A read-only snapshot on a pooled connection; never waits for the writer."""

@@ -2,9 +2,8 @@
 must recover a lost administrator. The same rules as the API (the last active administrator
 cannot be demoted or disabled), logged in the activity log as "<account> (ligne de commande)".
 
-A running server keeps the sessions it has checked in memory: a user disabled or demoted here
-keeps the sessions already open on it until the server restarts (through the API or the admin
-pages, the change is immediate). The command says so.
+A running server notices the change within seconds (it watches for commits by other
+processes) and refuses the sessions a disabled or demoted user had open.
 """
 
 from __future__ import annotations
@@ -22,9 +21,8 @@ from .backups import actor
 from .common import configured, refused
 
 Result = TypeVar("Result")
-RUNNING_SERVER = ("Si le serveur tourne, les sessions déjà ouvertes de {name} restent valables "
-                  "jusqu'à son redémarrage (systemctl restart tomatoplan) ; depuis l'interface "
-                  "d'administration, le changement est immédiat.")
+RUNNING_SERVER = ("Ses sessions ouvertes sont fermées ; un serveur en marche le voit en "
+                  "quelques secondes.")
 
 
 def _on_database(config: Config, operation: Callable[[Database], Awaitable[Result]]) -> Result:

@@ -5,7 +5,8 @@ round trip and no request ever waits for the writer.
 user (login, logout, revocation, deactivation, role change) writes an activity line in its
 transaction; the database hands committed lines to its listeners, and any such line empties
 the cache: a revocation takes effect on the very next request. A row read while such a
-change commits is not kept (generation check); an entry also ends at the session's expiry.
+change commits is not kept (generation check); an entry also ends at the session's expiry. A
+commit by another process (a command line) empties it too, within OUTSIDE_CHECK_SECONDS.
 
 `SessionTouches` remembers which sessions were used and writes their "last seen" time for
 all of them in one transaction every `FLUSH_SECONDS`, in the background.
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 MAX_CACHED = 10_000
 FLUSH_SECONDS = 30.0
+OUTSIDE_CHECK_SECONDS = 2.0
 
 
 class SessionCache:
@@ -57,8 +59,30 @@ class SessionCache:
     def committed(self, lines: list) -> None:
         """Commit listener: forget everything when a session or a user changed."""
         if any(line["entity"] in ("session", "user") for line in lines):
-            self.generation += 1
-            self._rows.clear()
+            self.forget()
+
+    def forget(self) -> None:
+        self.generation += 1
+        self._rows.clear()
+
+
+class OutsideCommits:
+    """Another process wrote to the database (`user disable` on the command line, a restore
+    while the server runs): what the cache holds may be stale, so it is forgotten. Looked at
+    every OUTSIDE_CHECK_SECONDS."""
+
+    def __init__(self, cache: SessionCache):
+        self.cache = cache
+        self.seen: Optional[int] = None
+
+    async def check(self, db) -> None:
+        try:
+            now = await db.outside_commits()
+        except Exception:  # closing, or the disk: the next look will tell
+            return
+        if self.seen is not None and now != self.seen:
+            self.cache.forget()
+        self.seen = now
 
 
 class SessionTouches:
@@ -99,11 +123,15 @@ async def live_sessions_ctx(app: web.Application) -> AsyncIterator[None]:
     cache = app[SESSION_CACHE] = SessionCache()
     touches = app[SESSION_TOUCHES] = SessionTouches()
     db.commit_listeners.append(cache.committed)
+    outside = OutsideCommits(cache)
+    await outside.check(db)
 
     task = run_every(FLUSH_SECONDS, lambda: touches.flush(db))
+    watch = run_every(OUTSIDE_CHECK_SECONDS, lambda: outside.check(db))
     try:
         yield
     finally:
+        await cancelled(watch)
         await cancelled(task)
         db.commit_listeners.remove(cache.committed)
         try:
