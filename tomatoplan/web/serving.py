@@ -1,6 +1,6 @@
 """Serving the application: one listening socket whose connections are guarded (see
 `connections`), SIGTERM and SIGINT for a stop bounded in time, and the file descriptors the
-connection limit needs.
+connection limit needs; systemd is told when the server is ready and when it stops.
 
 The stop: stop accepting, close idle connections, end the event streams, give running
 requests `SHUTDOWN_GRACE` seconds, then close the database (checkpointed). Well inside
@@ -19,6 +19,7 @@ from aiohttp import http_exceptions, web, web_log, web_protocol, web_response
 
 from ..base.config import Config
 from ..base.logs import ACCESS_FORMAT, Bursts
+from . import systemd
 from .connections import CONNECTIONS, Connections, Limits
 
 log = logging.getLogger(__name__)
@@ -176,11 +177,15 @@ async def serve(app: web.Application, config: Config, *,
             loop.add_signal_handler(signum, stop.set)
         log.info("listening on http://%s:%d (at most %d connections)", config.host, site.port,
                  guard.limits.max_connections)
+        # The database opened in runner.setup(), the port listens: under Type=notify this is
+        # when `systemctl start` returns.
+        systemd.notify("READY=1", f"STATUS=En service sur le port {site.port}")
         if ready is not None:
             ready(site.port)
         await stop.wait()
         log.info("stopping: %d connections open, %d running a request", len(guard),
                  len(guard.running))
+        systemd.notify("STOPPING=1", "STATUS=Arrêt : fin des requêtes en cours")
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
