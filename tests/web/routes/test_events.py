@@ -274,3 +274,15 @@ async def test_a_session_may_hold_a_few_streams_not_every_connection(client, adm
     assert (await response.json())["code"] == "too_many_streams"
     for stream in streams:
         stream.close()
+
+
+async def test_a_topic_the_role_may_not_read_is_refused_with_those_it_may(client, as_role):
+    planner = await as_role("planner")
+    response = await planner.get("/events", params={"topics": "missions,users"})
+    assert response.status == 403
+    body = await response.json()
+    assert body["code"] == "topic_forbidden"
+    assert body["sujets_permis"] == ["chauffeurs", "competences", "missions", "voyages"]
+    assert "users" in body["detail"] and "missions" not in body["detail"].split(":")[1]
+    stream = await open_stream(planner, params={"topics": "missions"})  # its own topics: fine
+    stream.close()

@@ -15,14 +15,14 @@ from typing import AsyncIterator, Optional
 
 from aiohttp import web
 
-from ...base.errors import ValidationFailed, invalid
+from ...base.errors import Forbidden, ValidationFailed, invalid
 from ...base.fields import MAX_ID, CommaList, Integer
 from ...base.permissions import Permission
 from ...base.schema import Query
 from ...rules import activity, sessions
 from ..auth import current_auth
 from ..endpoint import endpoint
-from ..event_bus import CLOSE, EVENT_BUS, TOPICS, event_payload, format_event
+from ..event_bus import CLOSE, EVENT_BUS, TOPICS, event_payload, format_event, may_see
 from ..state import DB
 
 log = logging.getLogger(__name__)
@@ -80,14 +80,22 @@ async def _replay(db, last_id: int) -> AsyncIterator[dict]:
                       "voir). Reconnexion avec `Last-Event-ID` : les événements manqués sont rejoués "
                       "dans l'ordre. Un événement `resync` demande de tout recharger (après une "
                       "restauration). Commentaire `: ping` toutes les 15 s. Huit flux au plus par "
-                      "session (429).",
-          errors=(429,),
+                      "session (429). Un sujet que le rôle ne peut pas lire est refusé (403 "
+                      "`topic_forbidden`, avec `sujets_permis`) ; sans `topics`, tous ceux qu'il peut "
+                      "lire.",
+          errors=(403, 429),
           responses={200: ("Flux text/event-stream", EVENT_SCHEMA, "text/event-stream")})
 async def events(request: web.Request) -> web.StreamResponse:
     query = EVENTS_QUERY.validate(request.query)
-    topics = query.get("topics") or frozenset(TOPICS)
-    last_id = _last_event_id(request, query)
     auth = current_auth(request)
+    readable = sorted(topic for topic in TOPICS if may_see(auth, topic))
+    refused = sorted(set(query.get("topics") or ()) - set(readable))
+    if refused:
+        raise Forbidden(f"Sujets réservés à un autre rôle : {', '.join(refused)}. Votre rôle "
+                        f"({auth.role}) peut suivre : {', '.join(readable)}.",
+                        code="topic_forbidden", sujets_permis=readable)
+    topics = query.get("topics") or frozenset(readable)
+    last_id = _last_event_id(request, query)
     app = request.app
     bus, db = app[EVENT_BUS], app[DB]
 
