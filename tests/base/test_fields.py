@@ -4,12 +4,11 @@ that builds a request from /openapi.json is never refused for a value the docume
 from __future__ import annotations
 
 import datetime
-import decimal
 import re
 
 import pytest
 
-from tomatoplan.base.fields import CommaList, Integer, Money, Text
+from tomatoplan.base.fields import CommaList, Integer, Text
 from tomatoplan.base.formats import DATE_PATTERN, FieldError
 
 
@@ -57,26 +56,6 @@ def test_a_text_with_a_pattern_states_it_between_optional_spaces():
     strict = Text(pattern=r"[A-Z]+", strip=False)
     assert not re.search(strict.json_schema()["pattern"], " ADR")
     assert refused(strict, " ADR") == "format"
-
-
-@pytest.mark.parametrize(("value", "stored"), [
-    ("125.50", "125.50"), ("-3", "-3.00"), ("0.5", "0.50"), (12, "12.00"), (0.57, "0.57"),
-    (125.5, "125.50"), (999999999.99, "999999999.99"),
-])
-def test_money_is_exact_text_or_a_number_of_cents(value, stored):
-    assert Money().clean(value) == decimal.Decimal(stored)
-
-
-@pytest.mark.parametrize(("value", "code"), [
-    ("12.345", "format"), (0.001, "format"), ("douze", "type"), (" 12", "type"), ("1e3", "type"),
-    ("NaN", "format"), (float("inf"), "format"), ("1000000000", "out_of_range"),
-    (1e9, "out_of_range"), (True, "type"), ([], "type"),
-])
-def test_money_refuses_what_its_schema_refuses(value, code):
-    field = Money()
-    assert refused(field, value) == code
-    if isinstance(value, str):
-        assert not re.search(field.json_schema()["pattern"], value)
 
 
 def test_a_comma_list_is_a_set_of_known_choices():

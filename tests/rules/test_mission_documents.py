@@ -16,8 +16,8 @@ from tomatoplan.web.state import DB
 Q = sqlfiles.load("missions")
 
 ODD_VALUES = [
-    {"prix": "-0.05", "cout": "0.00", "remarques": 'guillemets " et \\ barre'},
-    {"prix": "999999999.99", "cout": "-999999999.99", "remarques": "ligne\nsuivante\ttab"},
+    {"prix": "0.05", "cout": "0.00", "remarques": 'guillemets " et \\ barre'},
+    {"prix": "999999999.99", "cout": "999999999.99", "remarques": "ligne\nsuivante\ttab"},
     {"prix": "0.01", "cout": None, "remarques": "émoji 🚚, arabe مرحبا, \u202e bidi"},
     {"prix": None, "cout": "12", "remarques": None, "vehicule": "AB-123-CD"},
     {"prix": "1234.5", "heure_debut": "22:00", "heure_fin": "02:00", "statut": "annule"},
@@ -28,6 +28,9 @@ ODD_VALUES = [
 async def test_each_document_is_what_mission_out_makes_of_the_row(admin, client, finance):
     for values in ODD_VALUES:
         await make_mission(admin, **values)
+    async with client.app[DB].write() as tx:  # amounts stored before negatives were refused
+        await tx.execute("UPDATE missions SET prix_cents = -prix_cents, cout_cents = -cout_cents "
+                         "WHERE id IN (1, 2)")
     async with client.app[DB].read() as session:
         rows = await session.fetch_all("SELECT * FROM missions ORDER BY heure_debut, id")
         built = await session.fetch_one(Q.missions_by_date, {

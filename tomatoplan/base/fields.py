@@ -4,12 +4,21 @@ how it describes itself in OpenAPI (see `schema` for the objects made of them).
 
 from __future__ import annotations
 
-import decimal
 import math
 import re
 from typing import Any, Optional, Sequence
 
-from .formats import DATE_PATTERN, SPACE, SPACES, FieldError, is_utf8, parse_date, parse_time
+from .formats import (
+    DATE_PATTERN,
+    SPACE,
+    SPACES,
+    WEEKDAY_PATTERN,
+    FieldError,
+    is_utf8,
+    parse_date,
+    parse_time,
+    parse_weekday,
+)
 
 MISSING = object()
 # The largest id SQLite can hold (a signed 64-bit integer).
@@ -120,6 +129,19 @@ class Choice(Field):
         return {"enum": list(self.choices) + ([None] if self.nullable else [])}
 
 
+class Weekday(Field):
+    """A day of the week as a planner types it ("Lundi", "LUNDI", "lun."), kept in the
+    canonical form ("lundi")."""
+
+    def check(self, value: Any) -> Any:
+        if not isinstance(value, str):
+            raise FieldError("type", "Jour de la semaine attendu (ex. \"lundi\").")
+        return parse_weekday(value)
+
+    def extra_schema(self) -> dict:
+        return {"pattern": WEEKDAY_PATTERN, "examples": ["lundi", "Mardi", "mer."]}
+
+
 class Integer(Field):
     json_type = "integer"
 
@@ -176,54 +198,6 @@ class Time(Field):
 
     def extra_schema(self) -> dict:
         return {"pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$", "examples": ["06:00"]}
-
-
-class Money(Field):
-    """An exact amount in euros with at most two decimals; JSON number or string."""
-
-    json_type = ("string", "number")
-
-    def check(self, value: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise FieldError("type", "Montant attendu (ex. \"125.50\").")
-        if isinstance(value, str):
-            if not MONEY_TEXT.fullmatch(value):
-                number = re.fullmatch(r"-?[0-9]+(?:\.([0-9]+))?", value)
-                if value.strip().lower().lstrip("+-") in ("nan", "inf", "infinity"):
-                    raise FieldError("format", "Montant fini attendu (ex. \"125.50\").")
-                if number is None:
-                    raise FieldError("type", "Montant attendu (ex. \"125.50\").")
-                if number.group(1) and len(number.group(1)) > 2:
-                    raise FieldError("format", "Deux décimales au plus.")
-                raise FieldError("out_of_range", "Montant hors limites (moins d'un milliard).")
-            amount = decimal.Decimal(value)
-        elif isinstance(value, float):
-            if not math.isfinite(value):
-                raise FieldError("format", "Montant fini attendu (ex. \"125.50\").")
-            if abs(value) >= MONEY_LIMIT:
-                raise FieldError("out_of_range", "Montant hors limites (moins d'un milliard).")
-            # A JSON number is binary: 0.57 arrives as 0.5700000000000001 from some clients.
-            cents = round(value * 100)
-            if abs(value * 100 - cents) > 1e-6:
-                raise FieldError("format", "Deux décimales au plus.")
-            amount = decimal.Decimal(cents) / 100
-        else:
-            amount = decimal.Decimal(value)
-        if abs(amount) >= MONEY_LIMIT:
-            raise FieldError("out_of_range", "Montant hors limites (moins d'un milliard).")
-        cents_amount = amount.quantize(decimal.Decimal("0.01"))
-        if amount != cents_amount:
-            raise FieldError("format", "Deux décimales au plus.")
-        return cents_amount
-
-    def extra_schema(self) -> dict:
-        # `pattern` constrains the strings, the bounds and `multipleOf` the numbers.
-        return {"pattern": f"^{MONEY_TEXT.pattern}$", "exclusiveMinimum": -MONEY_LIMIT,
-                "exclusiveMaximum": MONEY_LIMIT, "multipleOf": 0.01, "examples": ["125.50"]}
-
-
-MONEY_LIMIT = 1_000_000_000
-MONEY_TEXT = re.compile(r"-?[0-9]{1,9}(?:\.[0-9]{1,2})?")
 
 
 class CommaList(Field):

@@ -1,10 +1,11 @@
-"""The formats the API reads: dates, times, e-mail addresses; how each is checked, and the
-same rule as a regular expression for the OpenAPI document."""
+"""The formats the API reads: dates, times, days of the week, e-mail addresses; how each is
+checked, and the same rule as a regular expression for the OpenAPI document."""
 
 from __future__ import annotations
 
 import datetime
 import re
+import unicodedata
 
 
 class FieldError(Exception):
@@ -58,3 +59,36 @@ def parse_time(value: str) -> str:
     if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", value):
         raise FieldError("format", "Heure attendue au format HH:MM (00:00 à 23:59).")
     return value
+
+
+# The days of the week as the API stores them, in ISO order (lundi is 1).
+WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+# What a planner may type for each letter: either case, with or without an accent.
+_LETTERS = {"a": "aAàÀáÁâÂäÄ", "e": "eEéÉèÈêÊëË", "i": "iIíÍìÌîÎïÏ", "u": "uUúÚùÙûÛüÜ",
+            "o": "oOóÓòÒôÔöÖ", "c": "cCçÇ"}
+
+
+def _letter(char: str) -> str:
+    return "[" + _LETTERS.get(char, char + char.upper()) + "]"
+
+
+def _no_accent(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+# A day in full, or its first three letters or more ("lun", "lun.", "Merc"), any case, any
+# accent, as the OpenAPI document states it.
+WEEKDAY_PATTERN = "^(?:" + "|".join(
+    "".join(_letter(c) for c in day[:3]) + "".join(f"(?:{_letter(c)}" for c in day[3:])
+    + ")?" * (len(day) - 3) + r"\.?" for day in WEEKDAYS) + ")$"
+
+
+def parse_weekday(value: str) -> str:
+    """"Lundi", "LUNDI", "lun.", "lún" -> "lundi"."""
+    typed = _no_accent(value).lower()
+    bare = typed[:-1] if typed.endswith(".") else typed
+    for day in WEEKDAYS:
+        if len(bare) >= 3 and day.startswith(bare) and re.fullmatch(WEEKDAY_PATTERN, value):
+            return day
+    raise FieldError("choice", "Jour attendu : lundi, mardi, mercredi, jeudi, vendredi, samedi "
+                               "ou dimanche (ou ses trois premières lettres : lun., mar.…).")

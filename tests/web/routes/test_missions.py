@@ -118,6 +118,9 @@ BAD_MISSIONS = [
      {"id": "unknown_field", "version": "unknown_field", "created_by": "unknown_field"}),
     ({"date_mission": MONDAY, "destination": "P", "prix": "12.345"}, {"prix": "format"}),
     ({"date_mission": MONDAY, "destination": "P", "cout": "douze"}, {"cout": "type"}),
+    ({"date_mission": MONDAY, "destination": "P", "prix": -5}, {"prix": "out_of_range"}),
+    ({"date_mission": MONDAY, "destination": "P", "cout": "-0,50"}, {"cout": "out_of_range"}),
+    ({"date_mission": MONDAY, "destination": "P", "prix": "1 23,50"}, {"prix": "format"}),
     ({"date_mission": MONDAY, "destination": "P", "remarques": "x" * 2001}, {"remarques": "too_long"}),
     ([], {"(corps)": "type"}),
     ("mission", {"(corps)": "type"}),
@@ -503,3 +506,15 @@ async def test_a_bad_period_is_refused_and_creates_nothing(admin, client, body, 
     assert await stored(client) == before
     month = {"date_debut": "2024-01-01", "date_fin": "2024-01-31"}  # 31 days: the most at once
     assert (await admin.post("/missions/generate", json=month)).status == 201
+
+
+async def test_amounts_are_read_as_a_planner_types_them(admin):
+    made = await make_mission(admin, prix="1 234,50", cout="98,5")
+    assert (made["prix"], made["cout"]) == ("1234.50", "98.50")
+    response = await admin.put(f"/missions/{made['id']}", json={"prix": "1\u00a0250"})
+    assert (await response.json())["prix"] == "1250.00"
+    refused = await admin.put(f"/missions/{made['id']}", json={"prix": "-5"})
+    body = await refused.json()
+    assert refused.status == 422
+    assert body["errors"] == [{"field": "prix", "code": "out_of_range",
+                               "detail": "Montant négatif refusé : positif ou nul attendu."}]

@@ -53,6 +53,9 @@ async def test_a_voyage_code_is_unique(admin, client):
     ({"code": ""}, {"code": "too_short"}),
     ({"code": "A", "jours": ["funday"]}, {"jours": "choice"}),
     ({"code": "A", "jours": ["lundi", "lundi"]}, {"jours": "duplicate"}),
+    ({"code": "A", "jours": ["Lundi", "lun."]}, {"jours": "duplicate"}),
+    ({"code": "A", "jours": ["lu"]}, {"jours": "choice"}),
+    ({"code": "A", "jours": ["mars"]}, {"jours": "choice"}),
     ({"code": "A", "jours": "lundi"}, {"jours": "type"}),
     ({"code": "A", "competences_requises": ["adr"]}, {"competences_requises": "format"}),
     ({"code": "A", "heure_debut": "25:00"}, {"heure_debut": "format"}),
@@ -114,3 +117,11 @@ async def test_voyage_writes_need_the_voyages_permission(admin, as_role, client)
         assert (await api.put("/voyages/1", json={"nom": "X"})).status == 403, role
         assert (await api.delete("/voyages/1")).status == 403, role
     assert await stored(client) == before
+
+
+async def test_days_are_read_as_a_planner_types_them_and_kept_in_full(admin):
+    response = await admin.post("/voyages", json={
+        "code": "FR-1", "jours": ["Lundi", "MARDI", "mer.", "Jéudi", "ven", "sam.", "DIMANCHE"]})
+    assert response.status == 201, await response.text()
+    assert (await response.json())["jours"] == ["lundi", "mardi", "mercredi", "jeudi", "vendredi",
+                                                "samedi", "dimanche"]

@@ -8,7 +8,8 @@ import functools
 from aiohttp import web
 
 from ...base.errors import ValidationFailed, invalid
-from ...base.fields import Boolean, Choice, Date, Integer, Money, Text, Time, id_field
+from ...base.fields import Boolean, Choice, Date, Integer, Text, Time, id_field
+from ...base.money import Money
 from ...base.permissions import Permission
 from ...base.schema import PAGING, Query, Schema
 from ...rules import activity, missions

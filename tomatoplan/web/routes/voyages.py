@@ -6,13 +6,12 @@ import functools
 
 from aiohttp import web
 
-from ...base.fields import Boolean, Choice, ListOf, Text, Time
+from ...base.fields import Boolean, ListOf, Text, Time, Weekday
 from ...base.permissions import Permission
 from ...base.schema import PAGING, Query, Schema
 from ...rules import activity, voyages
 from ...rules.hours import hours_errors, hours_schema
 from ...rules.skills import SKILL_CODE_PATTERN
-from ...rules.voyages import JOURS
 from ..auth import can_read_finance, writer
 from ..endpoint import endpoint
 from ..http import if_match_version, list_response, path_id, read_body, record_response, url
@@ -35,7 +34,9 @@ VOYAGE_FIELDS = {
     "heure_debut": Time("Heure de départ (HH:MM)", nullable=True),
     "heure_fin": Time("Heure d'arrivée (HH:MM) ; avant le départ : arrivée le lendemain",
                       nullable=True),
-    "jours": ListOf(Choice(JOURS), "Jours de la semaine où il circule (génération des missions)",
+    "jours": ListOf(Weekday(), "Jours de la semaine où il circule (génération des missions) ; "
+                    "majuscules, accents et abréviations (\"lun.\") acceptés, gardés en toutes "
+                    "lettres",
                     max_items=7, unique=True, default=[], example=["lundi", "mercredi", "vendredi"]),
     "competences_requises": ListOf(SKILL_CODE, "Compétences que doit avoir (valides à la date) le "
                                    "chauffeur", max_items=50, unique=True, default=[],
