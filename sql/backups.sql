@@ -63,8 +63,8 @@ SELECT count(*) AS rows,
 -- Row count and checksum of one table.
 SELECT count(*) AS rows,
        coalesce(sum(row_digest(json_array(id, nom, prenom, matricule, telephone, email, actif,
-                                          notes, version, created_at, created_by, updated_at,
-                                          updated_by))), 0) AS checksum
+                                          notes, source_id, version, created_at, created_by,
+                                          updated_at, updated_by))), 0) AS checksum
   FROM chauffeurs
 
 -- name: fingerprint_chauffeur_competences
@@ -87,8 +87,9 @@ SELECT count(*) AS rows,
 -- Row count and checksum of one table.
 SELECT count(*) AS rows,
        coalesce(sum(row_digest(json_array(id, code, nom, origine, destination, heure_debut,
-                                          heure_fin, jours, actif, notes, version, created_at,
-                                          created_by, updated_at, updated_by))), 0) AS checksum
+                                          heure_fin, jours, actif, notes, source_id, version,
+                                          created_at, created_by, updated_at, updated_by))), 0)
+       AS checksum
   FROM voyages
 
 -- name: fingerprint_voyage_competences
@@ -102,8 +103,9 @@ SELECT count(*) AS rows,
 SELECT count(*) AS rows,
        coalesce(sum(row_digest(json_array(id, date_mission, destination, origine, voyage_id,
                                           chauffeur_id, vehicule, heure_debut, heure_fin, statut,
-                                          remarques, prix_cents, cout_cents, version, created_at,
-                                          created_by, updated_at, updated_by))), 0) AS checksum
+                                          remarques, prix_cents, cout_cents, source_id, version,
+                                          created_at, created_by, updated_at, updated_by))), 0)
+       AS checksum
   FROM missions
 
 -- name: large_cache
@@ -155,10 +157,10 @@ SELECT id, code, libelle, version, created_at, created_by, updated_at, updated_b
 
 -- name: copy_chauffeurs
 -- Fill a planning table from the attached backup.
-INSERT INTO main.chauffeurs (id, nom, prenom, matricule, telephone, email, actif, notes, version,
-                             created_at, created_by, updated_at, updated_by)
-SELECT id, nom, prenom, matricule, telephone, email, actif, notes, version,
-       created_at, created_by, updated_at, updated_by
+INSERT INTO main.chauffeurs (id, nom, prenom, matricule, telephone, email, actif, notes,
+                             source_id, version, created_at, created_by, updated_at, updated_by)
+SELECT id, nom, prenom, matricule, telephone, email, actif, notes,
+       source_id, version, created_at, created_by, updated_at, updated_by
   FROM sauvegarde.chauffeurs
 
 -- name: copy_chauffeur_competences
@@ -180,9 +182,9 @@ SELECT id, chauffeur_id, date_debut, date_fin, motif, commentaire, version,
 -- name: copy_voyages
 -- Fill a planning table from the attached backup.
 INSERT INTO main.voyages (id, code, nom, origine, destination, heure_debut, heure_fin, jours, actif,
-                          notes, version, created_at, created_by, updated_at, updated_by)
+                          notes, source_id, version, created_at, created_by, updated_at, updated_by)
 SELECT id, code, nom, origine, destination, heure_debut, heure_fin, jours, actif,
-       notes, version, created_at, created_by, updated_at, updated_by
+       notes, source_id, version, created_at, created_by, updated_at, updated_by
   FROM sauvegarde.voyages
 
 -- name: copy_voyage_competences
@@ -195,8 +197,9 @@ SELECT voyage_id, skill_code
 -- Fill a planning table from the attached backup.
 INSERT INTO main.missions (id, date_mission, destination, origine, voyage_id, chauffeur_id,
                            vehicule, heure_debut, heure_fin, statut, remarques, prix_cents,
-                           cout_cents, version, created_at, created_by, updated_at, updated_by)
+                           cout_cents, source_id, version, created_at, created_by, updated_at,
+                           updated_by)
 SELECT id, date_mission, destination, origine, voyage_id, chauffeur_id,
        vehicule, heure_debut, heure_fin, statut, remarques, prix_cents,
-       cout_cents, version, created_at, created_by, updated_at, updated_by
+       cout_cents, source_id, version, created_at, created_by, updated_at, updated_by
   FROM sauvegarde.missions

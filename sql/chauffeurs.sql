@@ -29,11 +29,11 @@ SELECT count(*)
  WHERE (:actif IS NULL OR actif = :actif)
 
 -- name: insert_chauffeur
--- Create a chauffeur.
-INSERT INTO chauffeurs (nom, prenom, matricule, telephone, email, actif, notes, version,
-                        created_at, created_by, updated_at, updated_by)
-VALUES (:nom, :prenom, :matricule, :telephone, :email, :actif, :notes, 1,
-        :now, :by, :now, :by)
+-- Create a chauffeur; `source_id`: its id in the files it is imported from (else NULL).
+INSERT INTO chauffeurs (nom, prenom, matricule, telephone, email, actif, notes, source_id,
+                        version, created_at, created_by, updated_at, updated_by)
+VALUES (:nom, :prenom, :matricule, :telephone, :email, :actif, :notes, :source_id,
+        1, :now, :by, :now, :by)
 
 -- name: update_chauffeur
 -- Change a chauffeur if it is still at the expected version; rowcount 0 means stale.

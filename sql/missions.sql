@@ -96,13 +96,13 @@ SELECT id, date_mission, destination, voyage_id, chauffeur_id, heure_debut, heur
  ORDER BY date_mission, heure_debut, id
 
 -- name: insert_mission
--- Create a mission.
+-- Create a mission; `source_id`: its id in the files it is imported from (else NULL).
 INSERT INTO missions (date_mission, destination, origine, voyage_id, chauffeur_id, vehicule,
-                      heure_debut, heure_fin, statut, remarques, prix_cents, cout_cents, version,
-                      created_at, created_by, updated_at, updated_by)
+                      heure_debut, heure_fin, statut, remarques, prix_cents, cout_cents, source_id,
+                      version, created_at, created_by, updated_at, updated_by)
 VALUES (:date_mission, :destination, :origine, :voyage_id, :chauffeur_id, :vehicule,
-        :heure_debut, :heure_fin, :statut, :remarques, :prix_cents, :cout_cents, 1,
-        :now, :by, :now, :by)
+        :heure_debut, :heure_fin, :statut, :remarques, :prix_cents, :cout_cents, :source_id,
+        1, :now, :by, :now, :by)
 
 -- name: update_mission
 -- Change a mission if it is still at the expected version; rowcount 0 means stale.

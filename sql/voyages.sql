@@ -52,11 +52,11 @@ SELECT id, code, nom, origine, destination, heure_debut, heure_fin, jours, actif
  ORDER BY code, id
 
 -- name: insert_voyage
--- Create a voyage.
+-- Create a voyage; `source_id`: its id in the files it is imported from (else NULL).
 INSERT INTO voyages (code, nom, origine, destination, heure_debut, heure_fin, jours, actif, notes,
-                     version, created_at, created_by, updated_at, updated_by)
+                     source_id, version, created_at, created_by, updated_at, updated_by)
 VALUES (:code, :nom, :origine, :destination, :heure_debut, :heure_fin, :jours, :actif, :notes,
-        1, :now, :by, :now, :by)
+        :source_id, 1, :now, :by, :now, :by)
 
 -- name: update_voyage
 -- Change a voyage if it is still at the expected version; rowcount 0 means stale.

@@ -34,6 +34,7 @@ from .web.routes import (
     chauffeurs,
     competences,
     events,
+    exports,
     missions,
     pages,
     skills,
@@ -73,8 +74,8 @@ log = logging.getLogger(__name__)
 
 # Registration order: the order of the OpenAPI document's sections (tags).
 ROUTE_MODULES = (system, pages, auth_routes, user_routes, session_routes, log_routes, backups,
-                 settings_routes, missions, voyages, chauffeurs, absences, competences, skills, events,
-                 stats)
+                 settings_routes, missions, exports, voyages, chauffeurs, absences, competences, skills,
+                 events, stats)
 SESSION_PURGE_SECONDS = 15 * 60
 ACTIVITY_RETENTION_SECONDS = 6 * 3600
 

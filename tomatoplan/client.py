@@ -148,12 +148,12 @@ class TomatoPlanClient:
         self._request("POST", "/auth/logout")
         self._token = self._identity = None
 
-    # The planning (and the list, get, create, update, delete methods of each record: _RECORDS),
-    # statistics, administration, the server.
+    # The planning (list, get, create, update, delete of each record: _RECORDS), statistics, admin, server.
     me = _route("GET", "/auth/me", "L'utilisateur connecté : rôle, permissions, session.")
     get_missions_by_date = _route("GET", "/missions/by-date/{}", "Les missions d'un jour.", paged=True)
     update_mission_finance = _route("PUT", "/missions/{}/finance", "Prix et coût d'une mission.", body=True)
     get_mission_history = _route("GET", "/missions/{}/history", "Historique d'une mission.")
+    get_missions_csv = _route("GET", "/missions.csv", "Missions en CSV pour Excel (octets), filtrées.")
     get_voyage_history = _route("GET", "/voyages/{}/history", "Historique d'un voyage.")
     get_chauffeur_history = _route("GET", "/chauffeurs/{}/history", "Historique d'un chauffeur.")
     generate_missions = _route("POST", "/missions/generate", "Missions des voyages : {\"date\": ...} ou "

@@ -24,6 +24,7 @@ ROUTES = [
     ("GET", "/missions", None, P.READ_PLANNING, 200),
     ("GET", "/missions/1", None, P.READ_PLANNING, 200),
     ("GET", "/missions/by-date/2024-01-15", None, P.READ_PLANNING, 200),
+    ("GET", "/missions.csv", None, P.READ_PLANNING, 200),
     ("POST", "/missions", {"date_mission": MONDAY, "destination": "Lyon"}, P.WRITE_MISSIONS, 201),
     ("PUT", "/missions/1", {"remarques": "vu"}, P.WRITE_MISSIONS, 200),
     ("PUT", "/missions/1/finance", {"prix": "10.00"}, P.WRITE_FINANCE, 200),

@@ -9,18 +9,16 @@ told of a restore made through the API.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import socket
 from typing import Awaitable, Callable, TypeVar
 
 from ..base.config import Config
-from ..base.db import Database
 from ..base.errors import ApiError
 from ..rules import restore
 from ..rules.activity import Actor
 from ..rules.backups import Backups
-from .common import configured, refused
+from .common import configured, on_database, refused
 
 Result = TypeVar("Result")
 
@@ -31,15 +29,7 @@ def actor() -> Actor:
 
 
 def _with_backups(config: Config, operation: Callable[[Backups], Awaitable[Result]]) -> Result:
-    async def run() -> Result:
-        db = Database(config.database_path, synchronous=config.sqlite_synchronous, readers=1)
-        await db.open()
-        try:
-            return await operation(Backups(db, config))
-        finally:
-            await db.close()
-
-    return asyncio.run(run())
+    return on_database(config, lambda db: operation(Backups(db, config)))
 
 
 def _size(octets: int) -> str:

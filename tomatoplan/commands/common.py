@@ -4,17 +4,33 @@ and the exit codes (0 done; 1 failed; 2 configuration invalid, as for the server
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
-from typing import Any, Callable, Optional
+from typing import Any, Awaitable, Callable, Optional, TypeVar
 
 from ..base.config import Config, ConfigError, load_config, prepare_folders
-from ..base.db import DatabaseError
+from ..base.db import Database, DatabaseError
 from ..base.errors import ApiError
 from ..base.logs import setup_logging
 
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
 Command = Callable[[argparse.Namespace], int]
+Result = TypeVar("Result")
+
+
+def on_database(config: Config, operation: Callable[[Database], Awaitable[Result]]) -> Result:
+    """Open the configured database (checked and migrated, as the server does), run
+    `operation` on it, close it."""
+    async def run() -> Result:
+        db = Database(config.database_path, synchronous=config.sqlite_synchronous, readers=1)
+        await db.open()
+        try:
+            return await operation(db)
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
 
 
 def failed(detail: str, status: int = EXIT_FAILED) -> int:

@@ -9,8 +9,7 @@ processes) and refuses the sessions a disabled or demoted user had open.
 from __future__ import annotations
 
 import argparse
-import asyncio
-from typing import Awaitable, Callable, TypeVar
+from typing import Callable
 
 from ..base.config import Config
 from ..base.db import Database
@@ -18,23 +17,10 @@ from ..base.errors import ApiError, NotFound
 from ..base.permissions import ROLE_LABELS, ROLES
 from ..rules import users
 from .backups import actor
-from .common import configured, refused
+from .common import configured, on_database, refused
 
-Result = TypeVar("Result")
 RUNNING_SERVER = ("Ses sessions ouvertes sont fermées ; un serveur en marche le voit en "
                   "quelques secondes.")
-
-
-def _on_database(config: Config, operation: Callable[[Database], Awaitable[Result]]) -> Result:
-    async def run() -> Result:
-        db = Database(config.database_path, synchronous=config.sqlite_synchronous, readers=1)
-        await db.open()
-        try:
-            return await operation(db)
-        finally:
-            await db.close()
-
-    return asyncio.run(run())
 
 
 async def _named(db: Database, raw: str) -> dict:
@@ -47,7 +33,7 @@ async def _named(db: Database, raw: str) -> dict:
 
 
 def list_users(config: Config, everyone: bool) -> int:
-    found, _ = _on_database(config, lambda db: users.list_users(
+    found, _ = on_database(config, lambda db: users.list_users(
         db, include_inactive=everyone, limit=10_000, offset=0))
     for user in found:
         state = "" if user["active"] else "  (désactivé)"
@@ -59,7 +45,7 @@ def list_users(config: Config, everyone: bool) -> int:
 
 
 def add_user(config: Config, name: str, role: str, display_name: str) -> int:
-    made = _on_database(config, lambda db: users.create_user(
+    made = on_database(config, lambda db: users.create_user(
         db, actor(), {"username": name, "role": role, "display_name": display_name}))
     print(f"Utilisateur {made['username']} créé ({ROLE_LABELS[made['role']]}) : il peut se "
           "connecter avec son identifiant Windows.")
@@ -71,7 +57,7 @@ def change_user(config: Config, name: str, changes: dict, said: str) -> int:
         user = await _named(db, name)
         return await users.update_user(db, actor(), user["id"], changes)
 
-    changed = _on_database(config, change)
+    changed = on_database(config, change)
     print(said.format(name=changed["username"], role=ROLE_LABELS[changed["role"]]))
     if changes.get("active") is False or ("role" in changes and changes["role"] != "admin"):
         print(RUNNING_SERVER.format(name=changed["username"]))

@@ -55,7 +55,8 @@ async def load_chauffeur(session, chauffeur_id: int) -> dict:
 
 
 CHAUFFEURS = Records("chauffeur", CHAUFFEUR_FIELDS, load=load_chauffeur,
-                     row_params=lambda chauffeur: {key: chauffeur[key] for key in CHAUFFEUR_FIELDS},
+                     row_params=lambda chauffeur: {**{key: chauffeur[key] for key in CHAUFFEUR_FIELDS},
+                                                   "source_id": chauffeur.get("source_id")},
                      insert_sql=Q.insert_chauffeur, update_sql=Q.update_chauffeur,
                      delete_sql=Q.delete_chauffeur)
 
@@ -92,21 +93,34 @@ async def _matricule_guard(tx: WriteSession, matricule: Optional[str], chauffeur
                        chauffeur_id=holder["id"])
 
 
+async def create_in(tx: WriteSession, actor: Actor, fields: dict, *,
+                    source_id: Optional[str] = None) -> dict:
+    """Create a chauffeur in the caller's transaction (the API, the import of PTT's files, which
+    gives the id it had there)."""
+    values = {**CHAUFFEUR_DEFAULTS, **api_values(fields), "source_id": source_id}
+    await _matricule_guard(tx, values["matricule"], None)
+    return await CHAUFFEURS.create(
+        tx, actor, values, summary=lambda chauffeur: f"Création du chauffeur {full_name(chauffeur)}")
+
+
 async def create_chauffeur(db: Database, actor: Actor, fields: dict) -> dict:
-    values = {**CHAUFFEUR_DEFAULTS, **api_values(fields)}
     async with db.write() as tx:
-        await _matricule_guard(tx, values["matricule"], None)
-        return await CHAUFFEURS.create(
-            tx, actor, values, summary=lambda chauffeur: f"Création du chauffeur {full_name(chauffeur)}")
+        return await create_in(tx, actor, fields)
+
+
+async def update_in(tx: WriteSession, actor: Actor, chauffeur_id: int, changes: dict,
+                    expected: Optional[int]) -> dict:
+    """Change a chauffeur in the caller's transaction."""
+    return await CHAUFFEURS.update(
+        tx, actor, (chauffeur_id,), api_values(changes), expected,
+        before_save=lambda current, after: _matricule_guard(tx, after["matricule"], chauffeur_id),
+        summary=lambda chauffeur: f"Modification du chauffeur {full_name(chauffeur)}")
 
 
 async def update_chauffeur(db: Database, actor: Actor, chauffeur_id: int, changes: dict,
                            expected: Optional[int]) -> dict:
     async with db.write() as tx:
-        return await CHAUFFEURS.update(
-            tx, actor, (chauffeur_id,), api_values(changes), expected,
-            before_save=lambda current, after: _matricule_guard(tx, after["matricule"], chauffeur_id),
-            summary=lambda chauffeur: f"Modification du chauffeur {full_name(chauffeur)}")
+        return await update_in(tx, actor, chauffeur_id, changes, expected)
 
 
 async def delete_chauffeur(db: Database, actor: Actor, chauffeur_id: int, expected: Optional[int]

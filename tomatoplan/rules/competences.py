@@ -76,33 +76,47 @@ async def list_competences(db: Database, chauffeur_id: int) -> list:
     return [competence_out(row) for row in rows]
 
 
+async def add_in(tx: WriteSession, actor: Actor, chauffeur: dict, fields: dict) -> dict:
+    """Give the chauffeur (as loaded) a skill in the caller's transaction (the API, the import)."""
+    values = {"date_expiration": None, **api_values(fields), "chauffeur_id": chauffeur["id"]}
+    await _guard(tx, chauffeur, values["code"], None)
+    return await COMPETENCES.create(
+        tx, actor, values, summary=lambda competence: _summary("Ajout", chauffeur, competence))
+
+
 async def create_competence(db: Database, actor: Actor, chauffeur_id: int, fields: dict) -> dict:
-    values = {"date_expiration": None, **api_values(fields), "chauffeur_id": chauffeur_id}
     async with db.write() as tx:
-        chauffeur = await load_chauffeur(tx, chauffeur_id)
-        await _guard(tx, chauffeur, values["code"], None)
-        return await COMPETENCES.create(
-            tx, actor, values, summary=lambda competence: _summary("Ajout", chauffeur, competence))
+        return await add_in(tx, actor, await load_chauffeur(tx, chauffeur_id), fields)
+
+
+async def update_in(tx: WriteSession, actor: Actor, chauffeur: dict, competence_id: int,
+                    changes: dict, expected: Optional[int]) -> dict:
+    """Change one of the chauffeur's skills in the caller's transaction."""
+    async def check_code(current: dict, after: dict) -> None:
+        if after["code"] != current["code"]:
+            await _guard(tx, chauffeur, after["code"], competence_id)
+
+    return await COMPETENCES.update(
+        tx, actor, (chauffeur["id"], competence_id), api_values(changes), expected,
+        before_save=check_code,
+        summary=lambda competence: _summary("Modification", chauffeur, competence))
 
 
 async def update_competence(db: Database, actor: Actor, chauffeur_id: int, competence_id: int,
                             changes: dict, expected: Optional[int]) -> dict:
     async with db.write() as tx:
         chauffeur = await load_chauffeur(tx, chauffeur_id)
+        return await update_in(tx, actor, chauffeur, competence_id, changes, expected)
 
-        async def check_code(current: dict, after: dict) -> None:
-            if after["code"] != current["code"]:
-                await _guard(tx, chauffeur, after["code"], competence_id)
 
-        return await COMPETENCES.update(
-            tx, actor, (chauffeur_id, competence_id), api_values(changes), expected,
-            before_save=check_code,
-            summary=lambda competence: _summary("Modification", chauffeur, competence))
+async def remove_in(tx: WriteSession, actor: Actor, chauffeur: dict, competence_id: int,
+                    expected: Optional[int]) -> None:
+    """Take a skill away from the chauffeur in the caller's transaction."""
+    await COMPETENCES.delete(tx, actor, (chauffeur["id"], competence_id), expected,
+                             summary=lambda competence: _summary("Retrait", chauffeur, competence))
 
 
 async def delete_competence(db: Database, actor: Actor, chauffeur_id: int, competence_id: int,
                             expected: Optional[int]) -> None:
     async with db.write() as tx:
-        chauffeur = await load_chauffeur(tx, chauffeur_id)
-        await COMPETENCES.delete(tx, actor, (chauffeur_id, competence_id), expected,
-                                 summary=lambda competence: _summary("Retrait", chauffeur, competence))
+        await remove_in(tx, actor, await load_chauffeur(tx, chauffeur_id), competence_id, expected)

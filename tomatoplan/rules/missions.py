@@ -14,6 +14,7 @@ from typing import Optional
 from ..base import sqlfiles
 from ..base.db import Database, OneTrip, WriteSession
 from ..base.errors import Conflict, NotFound, invalid, raise_if_invalid, raise_if_stale
+from ..base.fields import Choice, Date, id_field
 from ..base.formats import EARLIEST_DATE, LATEST_DATE
 from ..base.money import amount_text, cents
 from ..base.permissions import FINANCE_FIELDS, visible_record
@@ -21,11 +22,20 @@ from . import chauffeurs, voyages
 from .activity import Actor
 from .assignment import around, assignment_problems
 from .hours import hours_errors
-from .records import Records, api_values, merged, meta
+from .records import Records, Shown, api_values, as_stored, merged, meta
 
 Q = sqlfiles.load("missions")
 
 STATUTS = ("planifie", "en_cours", "termine", "annule")
+# The filters of the mission lists (GET /missions, GET /missions.csv), as `list_missions` reads them.
+LIST_FILTERS = {
+    "date": Date("Missions de ce jour"),
+    "date_debut": Date("À partir de ce jour (inclus)"),
+    "date_fin": Date("Jusqu'à ce jour (inclus)"),
+    "chauffeur_id": id_field("Missions de ce chauffeur"),
+    "voyage_id": id_field("Missions de ce voyage"),
+    "statut": Choice(STATUTS, "Missions de ce statut"),
+}
 MISSION_FIELDS = ("date_mission", "destination", "origine", "voyage_id", "chauffeur_id", "vehicule",
                   "heure_debut", "heure_fin", "statut", "remarques", "prix", "cout")
 MISSION_DEFAULTS = {"origine": None, "voyage_id": None, "chauffeur_id": None, "vehicule": None,
@@ -50,6 +60,7 @@ def _row_params(mission: dict) -> dict:
     params = {key: mission[key] for key in MISSION_FIELDS if key not in FINANCE_FIELDS}
     params["prix_cents"] = cents(mission["prix"])
     params["cout_cents"] = cents(mission["cout"])
+    params["source_id"] = mission.get("source_id")
     return params
 
 
@@ -164,32 +175,34 @@ async def create_mission(db: Database, actor: Actor, fields: dict, *, force: boo
                          finance: bool = True) -> dict:
     """Create a mission; what the body leaves out (destination, origin, hours) comes from its
     voyage."""
+    return _view(finance, await db.transaction(lambda tx: create_in(tx, actor, fields, force=force)))
+
+
+async def create_in(tx: WriteSession, actor: Actor, fields: dict, *, force: bool = False,
+                    source_id: Optional[str] = None) -> dict:
+    """Create a mission in the caller's transaction (the API, the import of PTT's files, which
+    gives the id it had there)."""
     given = api_values(fields)
-    mission = {**MISSION_DEFAULTS, **given}
-
-    async def work(tx: WriteSession) -> dict:
-        errors = hours_errors(mission)
-        if mission.get("destination") is None and mission.get("voyage_id") is None:
-            errors.append(invalid("destination", "required",
-                                  "Champ obligatoire (sauf si le voyage donne une destination)."))
-        raise_if_invalid(errors)
-        voyage, stale = await _references(tx, mission, None)
-        if voyage is not None:
-            for key in ("destination", "origine"):
-                if key not in given:
-                    mission[key] = voyage[key]
-            if "heure_debut" not in given and "heure_fin" not in given:
-                mission["heure_debut"], mission["heure_fin"] = voyage["heure_debut"], voyage["heure_fin"]
-            if not mission.get("destination"):  # a voyage may have none ("" or null)
-                stale.append(invalid("destination", "required",
-                                     f"Le voyage {voyage['code']} n'a pas de destination : "
-                                     "donnez-la."))
-        raise_if_stale(stale)
-        problems = await _assignment(tx, mission, None, voyage, force)
-        return await MISSIONS.create(tx, actor, mission, **_forced(problems),
-                                     summary=lambda made: _summary("Création", made, problems))
-
-    return _view(finance, await db.transaction(work))
+    mission = {**MISSION_DEFAULTS, **given, "source_id": source_id}
+    errors = hours_errors(mission)
+    if mission.get("destination") is None and mission.get("voyage_id") is None:
+        errors.append(invalid("destination", "required",
+                              "Champ obligatoire (sauf si le voyage donne une destination)."))
+    raise_if_invalid(errors)
+    voyage, stale = await _references(tx, mission, None)
+    if voyage is not None:
+        for key in ("destination", "origine"):
+            if key not in given:
+                mission[key] = voyage[key]
+        if "heure_debut" not in given and "heure_fin" not in given:
+            mission["heure_debut"], mission["heure_fin"] = voyage["heure_debut"], voyage["heure_fin"]
+        if not mission.get("destination"):  # a voyage may have none ("" or null)
+            stale.append(invalid("destination", "required",
+                                 f"Le voyage {voyage['code']} n'a pas de destination : donnez-la."))
+    raise_if_stale(stale)
+    problems = await _assignment(tx, mission, None, voyage, force)
+    return await MISSIONS.create(tx, actor, mission, **_forced(problems),
+                                 summary=lambda made: _summary("Création", made, problems))
 
 
 async def update_mission(db: Database, actor: Actor, mission_id: int, changes: dict,
@@ -198,22 +211,26 @@ async def update_mission(db: Database, actor: Actor, mission_id: int, changes: d
     """Apply the fields given; a change of chauffeur, day, hours or voyage is checked again."""
     shown = functools.partial(_view, finance)
     raise_if_invalid(hours_errors(changes, partial=True))  # the body itself: 422 before 412
+    return shown(await db.transaction(lambda tx: update_in(tx, actor, mission_id, changes, expected,
+                                                           force=force, shown=shown)))
 
-    async def work(tx: WriteSession) -> dict:
-        current = await MISSIONS.current(tx, mission_id, expected=expected, shown=shown)
-        after = merged(current, api_values(changes))
-        if after is None:
-            return current
-        voyage, stale = await _references(tx, after, current)
-        raise_if_stale(stale + hours_errors(after))  # with what is stored, not in the body
-        revived = current["statut"] == "annule" and after["statut"] != "annule"
-        problems = []
-        if revived or any(after[key] != current[key] for key in ASSIGNMENT_FIELDS):
-            problems = await _assignment(tx, after, mission_id, voyage, force)
-        return await MISSIONS.save(tx, actor, current, after, shown=shown, **_forced(problems),
-                                   summary=lambda mission: _summary("Modification", mission, problems))
 
-    return shown(await db.transaction(work))
+async def update_in(tx: WriteSession, actor: Actor, mission_id: int, changes: dict,
+                    expected: Optional[int], *, force: bool = False, shown: Shown = as_stored
+                    ) -> dict:
+    """Apply `changes` in the caller's transaction (`shown`: the record a 412 carries)."""
+    current = await MISSIONS.current(tx, mission_id, expected=expected, shown=shown)
+    after = merged(current, api_values(changes))
+    if after is None:
+        return current
+    voyage, stale = await _references(tx, after, current)
+    raise_if_stale(stale + hours_errors(after))  # with what is stored, not in the body
+    revived = current["statut"] == "annule" and after["statut"] != "annule"
+    problems = []
+    if revived or any(after[key] != current[key] for key in ASSIGNMENT_FIELDS):
+        problems = await _assignment(tx, after, mission_id, voyage, force)
+    return await MISSIONS.save(tx, actor, current, after, shown=shown, **_forced(problems),
+                               summary=lambda mission: _summary("Modification", mission, problems))
 
 
 async def delete_mission(db: Database, actor: Actor, mission_id: int, expected: Optional[int], *,

@@ -58,6 +58,7 @@ def voyage_out(row: dict) -> dict:
 def _row_params(voyage: dict) -> dict:
     params = {key: voyage[key] for key in VOYAGE_FIELDS if key != "competences_requises"}
     params["jours"] = jours_to_bits(voyage["jours"])
+    params["source_id"] = voyage.get("source_id")
     return params
 
 
@@ -132,30 +133,45 @@ def _sorted_lists(values: dict) -> dict:
     return values
 
 
-async def create_voyage(db: Database, actor: Actor, fields: dict) -> dict:
-    values = _sorted_lists({**VOYAGE_DEFAULTS, **api_values(fields)})
+async def create_in(tx: WriteSession, actor: Actor, fields: dict, *,
+                    source_id: Optional[str] = None) -> dict:
+    """Create a voyage in the caller's transaction (the API, the import of PTT's files, which
+    gives the id it had there)."""
+    values = _sorted_lists({**VOYAGE_DEFAULTS, **api_values(fields), "source_id": source_id})
     raise_if_invalid(hours_errors(values))
+    await _check(tx, values, None)
+    return await VOYAGES.create(
+        tx, actor, values, summary=lambda voyage: f"Création du voyage {voyage['code']}",
+        then=lambda voyage_id: _write_skills(tx, voyage_id, values["competences_requises"]))
+
+
+async def create_voyage(db: Database, actor: Actor, fields: dict) -> dict:
+    raise_if_invalid(hours_errors(fields))  # before the writer lock
     async with db.write() as tx:
-        await _check(tx, values, None)
-        return await VOYAGES.create(
-            tx, actor, values, summary=lambda voyage: f"Création du voyage {voyage['code']}",
-            then=lambda voyage_id: _write_skills(tx, voyage_id, values["competences_requises"]))
+        return await create_in(tx, actor, fields)
+
+
+async def update_in(tx: WriteSession, actor: Actor, voyage_id: int, changes: dict,
+                    expected: Optional[int]) -> dict:
+    """Change a voyage in the caller's transaction."""
+    raise_if_invalid(hours_errors(changes, partial=True))
+
+    async def check_and_write_skills(current: dict, after: dict) -> None:
+        await _check(tx, after, voyage_id)
+        if after["competences_requises"] != current["competences_requises"]:
+            await _write_skills(tx, voyage_id, after["competences_requises"])
+
+    return await VOYAGES.update(
+        tx, actor, (voyage_id,), _sorted_lists(api_values(changes)), expected,
+        before_save=check_and_write_skills,
+        summary=lambda voyage: f"Modification du voyage {voyage['code']}")
 
 
 async def update_voyage(db: Database, actor: Actor, voyage_id: int, changes: dict,
                         expected: Optional[int]) -> dict:
-    raise_if_invalid(hours_errors(changes, partial=True))
+    raise_if_invalid(hours_errors(changes, partial=True))  # before the writer lock
     async with db.write() as tx:
-
-        async def check_and_write_skills(current: dict, after: dict) -> None:
-            await _check(tx, after, voyage_id)
-            if after["competences_requises"] != current["competences_requises"]:
-                await _write_skills(tx, voyage_id, after["competences_requises"])
-
-        return await VOYAGES.update(
-            tx, actor, (voyage_id,), _sorted_lists(api_values(changes)), expected,
-            before_save=check_and_write_skills,
-            summary=lambda voyage: f"Modification du voyage {voyage['code']}")
+        return await update_in(tx, actor, voyage_id, changes, expected)
 
 
 async def delete_voyage(db: Database, actor: Actor, voyage_id: int, expected: Optional[int]

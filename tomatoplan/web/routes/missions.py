@@ -75,15 +75,7 @@ MISSION_SCHEMA = record_schema(MISSION_CREATE)
 
 FORCE_QUERY = Query({"force": Boolean("Passer outre les contrôles d'affectation "
                                       "(permission voyages.write)", default=False)})
-MISSIONS_QUERY = Query({
-    "date": Date("Missions de ce jour"),
-    "date_debut": Date("À partir de ce jour (inclus)"),
-    "date_fin": Date("Jusqu'à ce jour (inclus)"),
-    "chauffeur_id": id_field("Missions de ce chauffeur"),
-    "voyage_id": id_field("Missions de ce voyage"),
-    "statut": Choice(missions.STATUTS, "Missions de ce statut"),
-    **PAGING,
-})
+MISSIONS_QUERY = Query({**missions.LIST_FILTERS, **PAGING})
 DAY_QUERY = Query({
     # 1,000 at most, as every list: a page of 10,000 (3.9 MB of JSON) held 410 MB at 64
     # connections (bench_wrk); a day that holds more is read page by page (X-Total-Count).
