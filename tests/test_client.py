@@ -13,6 +13,7 @@ import re
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -566,3 +567,42 @@ def test_the_file_copied_alone_runs_on_python(version, server, tmp_path):
                         cwd=tmp_path, timeout=60)
     assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
     assert result.stdout.decode().strip() == version
+
+
+# The seed README's "Exemple d'intégration", as PTT's developers will paste it: only the
+# server's address differs, and the `...` placeholder of its mission is left out.
+SEED_EXAMPLE = """
+from client_example.api_client import TomatoPlanClient
+
+# Configuration
+client = TomatoPlanClient("{server}")
+
+# Connexion automatique avec l'utilisateur Windows
+client.login()
+
+# Utilisation
+missions = client.get_missions_by_date("2024-01-15")
+voyages = client.get_voyages()
+chauffeurs = client.get_chauffeurs()
+
+# Création
+new_mission = client.create_mission({{
+    "date_mission": "2024-01-15",
+    "destination": "Lyon",
+}})
+print(new_mission["destination"], new_mission["version"])
+"""
+
+
+def test_the_seed_example_runs_unchanged_with_the_file_saved_as_its_module(server, tmp_path):
+    package = tmp_path / "client_example"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    shutil.copy(CLIENT_FILE, package / "api_client.py")
+    # On the PTT station, USERNAME is the Windows account; here, the server's admin. PTT's own
+    # folder is on its path (here the working folder: -c without -I); nothing else is (-E -s -S).
+    result = subprocess.run([sys.executable, "-E", "-s", "-S", "-c", SEED_EXAMPLE.format(server=server)],
+                            cwd=tmp_path, env={"USERNAME": "ADMIN", "PATH": "/usr/bin:/bin"},
+                            capture_output=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
+    assert result.stdout.decode().strip() == "Lyon 1"
