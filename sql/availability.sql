@@ -9,7 +9,8 @@
 -- voyage's slot), `disponible` and its live missions that day; only the available ones
 -- unless :tous. :required (a JSON array of skill codes), :voyage_code, :slot_start and
 -- :slot_end (minutes from midnight of :day, see rules/hours.span) come from the voyage; NULL
--- without one. One row: the page (JSON array) and its length.
+-- without one; :default_minutes is what a mission with a start and no end occupies. One row:
+-- the page (JSON array) and its length.
 SELECT json_group_array(json_object(
            'id', id, 'nom', nom, 'prenom', prenom, 'matricule', matricule,
            'telephone', telephone, 'email', email,
@@ -66,10 +67,11 @@ SELECT json_group_array(json_object(
                                            'detail', c.nom || ' ' || c.prenom || ' a déjà la mission '
                                                      || t.id || ' le ' || t.date_mission || ' ('
                                                      || CASE WHEN t.heure_fin IS NULL
-                                                             THEN 'à ' || t.heure_debut
+                                                             THEN 'à ' || t.heure_debut || ', '
+                                                                  || :default_minutes || ' min par défaut'
                                                              ELSE t.heure_debut || '-' || t.heure_fin END
                                                      || ', ' || t.destination || ') sur le même créneau.')
-                          FROM (SELECT s.*, CASE WHEN s.heure_fin IS NULL THEN s.debut
+                          FROM (SELECT s.*, CASE WHEN s.heure_fin IS NULL THEN s.debut + :default_minutes
                                                  WHEN s.fin <= s.debut THEN s.fin + 1440
                                                  ELSE s.fin END AS fin_span
                                   FROM (SELECT m.id, m.date_mission, m.heure_debut, m.heure_fin,

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from .base.config import Config, ConfigError
 from .base.logs import Bursts
-from .rules import activity, sessions, users
+from .rules import activity, hours, sessions, users
 from .rules.backups import AUTO_BACKUP_JOB
 from .rules.denials import Denials
 from .rules.login_limit import LoginLimiter
@@ -88,6 +88,7 @@ def create_app(config: Config) -> web.Application:
                      network_middleware, auth_middleware, list_etag_middleware],
     )
     app[CONFIG] = config
+    hours.set_default(config.duree_mission_defaut)
     app[SETTINGS] = RuntimeSettings(config)
     app[STARTED] = started_now()
     app[LOGIN_LIMITER] = LoginLimiter(config.login_max_failures, config.login_window_seconds)

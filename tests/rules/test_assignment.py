@@ -17,6 +17,7 @@ from tests.helpers.planning import (
     make_voyage,
     stored,
 )
+from tomatoplan.rules import hours
 from tomatoplan.rules.hours import overlaps, span
 from tomatoplan.web.state import DB, DENIALS
 
@@ -62,7 +63,9 @@ async def test_an_absent_chauffeur_cannot_be_assigned_on_any_day_of_the_absence(
     (("08:00", "10:00"), ("10:00", "12:00"), False),  # one ends when the other starts
     (("08:00", "10:00"), ("06:00", "08:00"), False),
     (("08:00", None), ("07:00", "09:00"), True),
-    (("08:00", None), ("08:01", None), False),
+    (("08:00", None), ("08:59", None), True),        # a start without an end: 60 min by default
+    (("08:00", None), ("09:00", None), False),
+    (("08:00", None), ("09:00", "10:00"), False),
     ((None, None), ("08:00", "10:00"), False),       # no time: never overlaps
     (("08:00", "10:00"), (None, None), False),
     (("22:00", "02:00"), ("23:30", "23:45"), True),  # ends after midnight
@@ -220,7 +223,22 @@ def test_spans_count_minutes_from_the_checked_days_midnight():
     assert span("2024-01-15", "06:00", "08:00", day) == (360, 480)
     assert span("2024-01-15", "22:00", "02:00", day) == (1320, 1560)
     assert span("2024-01-14", "22:00", "02:00", day) == (-120, 120)
-    assert span("2024-01-16", "01:00", None, day) == (1500, 1500)
+    assert span("2024-01-16", "01:00", None, day) == (1500, 1560)  # DEFAULT_MINUTES
     assert span("2024-01-15", None, None, day) is None
     assert span("2024-01-15", "06:00", "06:00", day) == (360, 1800)  # a full day
     assert overlaps((360, 480), (479, 479)) and not overlaps((360, 480), (480, 600))
+
+
+def test_a_start_without_an_end_lasts_the_configured_default(monkeypatch):
+    day = datetime.date(2024, 1, 15)
+    monkeypatch.setattr(hours, "DEFAULT_MINUTES", 90)
+    assert span("2024-01-15", "06:00", None, day) == (360, 450)
+    assert hours.hours_text({"heure_debut": "06:00", "heure_fin": None}) == "à 06:00, 90 min par défaut"
+
+
+def test_a_moved_start_keeps_the_duration_and_crosses_midnight():
+    assert hours.shifted_end("07:00", "06:00", "12:00") == "13:00"
+    assert hours.shifted_end("22:00", "06:00", "12:00") == "04:00"
+    assert hours.shifted_end("23:00", "22:00", "02:00") == "03:00"
+    assert hours.shifted_end("08:00", "06:00", "06:00") == "08:00"  # 24 hours stay 24 hours
+    assert hours.shifted_end("08:00", "06:00", None) is None

@@ -82,6 +82,9 @@ SETTINGS = (
             "Échecs de connexion permis par adresse (noms différents) et par nom, sur la fenêtre "
             "LOGIN_WINDOW_SECONDS ; au-delà, 429"),
     Setting("LOGIN_WINDOW_SECONDS", "300", "Fenêtre de comptage des échecs de connexion (secondes)"),
+    Setting("DUREE_MISSION_DEFAUT", "60",
+            "Durée (minutes) que les contrôles de chevauchement donnent à une mission qui a une "
+            "heure de début sans heure de fin ni voyage qui la donne"),
     Setting("SESSION_BINDING", "none",
             "Lier chaque session à l'adresse d'où elle a été ouverte : none, address (même "
             "adresse), network (même réseau de ALLOWED_NETWORKS, sinon même /24 ou /64)"),
@@ -121,6 +124,7 @@ class Config:
     login_max_failures: int = 10
     login_window_seconds: int = 300
     session_binding: str = "none"
+    duree_mission_defaut: int = 60
     # Where each setting's value came from (SETTINGS name -> "environnement", "fichier .env"
     # or "défaut"), for the Configuration page.
     sources: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False, repr=False)
@@ -207,6 +211,7 @@ def load_config(environ: Optional[Mapping[str, str]] = None, env_file: str = ".e
         login_window_seconds=parse_int("LOGIN_WINDOW_SECONDS", raw["LOGIN_WINDOW_SECONDS"], 1,
                                        86_400),
         session_binding=parse_choice("SESSION_BINDING", raw["SESSION_BINDING"], SESSION_BINDINGS),
+        duree_mission_defaut=parse_int("DUREE_MISSION_DEFAUT", raw["DUREE_MISSION_DEFAUT"], 1, 24 * 60),
         sources={setting.name: "environnement" if PREFIX + setting.name in environ
                  else "fichier .env" if PREFIX + setting.name in from_file else "défaut"
                  for setting in SETTINGS},

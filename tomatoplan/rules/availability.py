@@ -16,7 +16,7 @@ from typing import Optional
 from ..base import sqlfiles
 from ..base.db import Database, Session
 from ..base.errors import StaleReferences, invalid
-from . import voyages
+from . import hours, voyages
 from .assignment import around
 from .hours import span
 
@@ -34,7 +34,8 @@ async def available_drivers(db: Database, day: datetime.date, *, voyage_id: Opti
     async def load(session: Session) -> dict:
         params = {"day": day.isoformat(), "day_before": around(day)["date_avant"],
                   "day_after": around(day)["date_apres"], "tous": tous, "required": None,
-                  "voyage_code": None, "slot_start": None, "slot_end": None}
+                  "voyage_code": None, "slot_start": None, "slot_end": None,
+                  "default_minutes": hours.DEFAULT_MINUTES}
         if voyage_id is not None:
             voyage = await voyages.find_voyage(session, voyage_id)
             if voyage is None:

@@ -2,7 +2,8 @@
 
 A trip occupies [heure_debut, heure_fin) on its day; an end before the start means it ends
 the next day, an end equal to the start 24 hours later. A trip without heure_debut has no
-known time and never overlaps; one with a start but no end occupies only its start minute.
+known time and never overlaps; one with a start but no end occupies DEFAULT_MINUTES from its
+start (TOMATOPLAN_DUREE_MISSION_DEFAUT, which the application sets at start: `set_default`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,14 @@ from typing import Any, Mapping, Optional
 from ..base.errors import invalid
 
 MINUTES_PER_DAY = 24 * 60
+# What a trip with a start and no end occupies in the overlap checks, in minutes: the server's
+# TOMATOPLAN_DUREE_MISSION_DEFAUT (one setting for the whole process, like the log level).
+DEFAULT_MINUTES = 60
+
+
+def set_default(minutes: int) -> None:
+    global DEFAULT_MINUTES
+    DEFAULT_MINUTES = minutes
 
 
 def _minutes(hhmm: str) -> int:
@@ -49,11 +58,22 @@ def span(date_mission: str, heure_debut: Optional[str], heure_fin: Optional[str]
     offset = (datetime.date.fromisoformat(date_mission) - day).days * MINUTES_PER_DAY
     start = offset + _minutes(heure_debut)
     if heure_fin is None:
-        return start, start
+        return start, start + DEFAULT_MINUTES
     end = offset + _minutes(heure_fin)
     if end <= start:
         end += MINUTES_PER_DAY
     return start, end
+
+
+def shifted_end(start: str, model_start: Optional[str], model_end: Optional[str]) -> Optional[str]:
+    """The end of a trip starting at `start` that lasts as long as the model (a voyage, or the
+    mission's own hours before it moved): "07:00" with a model 06:00-12:00 ends at "13:00";
+    None when the model has no duration."""
+    if model_start is None or model_end is None:
+        return None
+    length = (_minutes(model_end) - _minutes(model_start)) % MINUTES_PER_DAY or MINUTES_PER_DAY
+    end = (_minutes(start) + length) % MINUTES_PER_DAY
+    return f"{end // 60:02d}:{end % 60:02d}"
 
 
 def overlaps(one: tuple[int, int], other: tuple[int, int]) -> bool:
@@ -66,5 +86,5 @@ def hours_text(trip: Mapping[str, Any]) -> str:
     if trip["heure_debut"] is None:
         return "sans heure"
     if trip["heure_fin"] is None:
-        return f"à {trip['heure_debut']}"
+        return f"à {trip['heure_debut']}, {DEFAULT_MINUTES} min par défaut"
     return f"{trip['heure_debut']}-{trip['heure_fin']}"

@@ -21,7 +21,7 @@ from ..base.permissions import FINANCE_FIELDS, visible_record
 from . import chauffeurs, voyages
 from .activity import Actor
 from .assignment import around, assignment_problems
-from .hours import hours_errors
+from .hours import hours_errors, shifted_end
 from .records import Records, Shown, api_values, as_stored, merged, meta
 
 Q = sqlfiles.load("missions")
@@ -196,6 +196,10 @@ async def create_in(tx: WriteSession, actor: Actor, fields: dict, *, force: bool
                 mission[key] = voyage[key]
         if "heure_debut" not in given and "heure_fin" not in given:
             mission["heure_debut"], mission["heure_fin"] = voyage["heure_debut"], voyage["heure_fin"]
+        elif given.get("heure_debut") is not None and "heure_fin" not in given:
+            # Another start than the voyage's: the voyage's duration, from that start.
+            mission["heure_fin"] = shifted_end(given["heure_debut"], voyage["heure_debut"],
+                                               voyage["heure_fin"])
         if not mission.get("destination"):  # a voyage may have none ("" or null)
             stale.append(invalid("destination", "required",
                                  f"Le voyage {voyage['code']} n'a pas de destination : donnez-la."))
@@ -220,7 +224,13 @@ async def update_in(tx: WriteSession, actor: Actor, mission_id: int, changes: di
                     ) -> dict:
     """Apply `changes` in the caller's transaction (`shown`: the record a 412 carries)."""
     current = await MISSIONS.current(tx, mission_id, expected=expected, shown=shown)
-    after = merged(current, api_values(changes))
+    changes = api_values(changes)
+    if changes.get("heure_debut") is not None and "heure_fin" not in changes \
+            and current["heure_fin"] is not None:
+        # A mission moved to another start keeps its duration (as a calendar moves an event).
+        changes["heure_fin"] = shifted_end(changes["heure_debut"], current["heure_debut"],
+                                           current["heure_fin"])
+    after = merged(current, changes)
     if after is None:
         return current
     voyage, stale = await _references(tx, after, current)

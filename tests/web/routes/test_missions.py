@@ -78,9 +78,41 @@ async def test_what_the_body_leaves_out_comes_from_the_voyage(admin):
     assert (mission["origine"], mission["destination"], mission["heure_debut"],
             mission["heure_fin"]) == ("Rungis", "Paris", "05:00", "09:30")
 
+    # Another start: the voyage's duration (4 h 30) from that start.
     own = await make_mission(admin, destination="Orly", voyage_id=voyage["id"], heure_debut="07:00")
     assert (own["origine"], own["destination"], own["heure_debut"], own["heure_fin"]) == (
-        "Rungis", "Orly", "07:00", None)
+        "Rungis", "Orly", "07:00", "11:30")
+    late = await make_mission(admin, voyage_id=voyage["id"], heure_debut="22:00")
+    assert late["heure_fin"] == "02:30"  # the next day
+    # Moved later, a mission keeps its duration; given both, they are taken as they are.
+    moved = await (await admin.put(f"/missions/{own['id']}", json={"heure_debut": "08:00"})).json()
+    assert (moved["heure_debut"], moved["heure_fin"]) == ("08:00", "12:30")
+    both = await (await admin.put(f"/missions/{own['id']}", json={"heure_debut": "09:00",
+                                                                  "heure_fin": "10:00"})).json()
+    assert (both["heure_debut"], both["heure_fin"]) == ("09:00", "10:00")
+
+
+async def test_the_readme_case_a_second_mission_inside_the_voyage_slot_is_refused(admin):
+    """The README's example: the voyage runs 06:00-12:00; a mission at 06:00 took one minute,
+    so another at 07:00 for the same chauffeur was accepted."""
+    chauffeur = await make_chauffeur(admin)
+    voyage = await make_voyage(admin, destination="Lyon", heure_debut="06:00", heure_fin="12:00")
+    first = await make_mission(admin, voyage_id=voyage["id"], heure_debut="06:00",
+                               chauffeur_id=chauffeur["id"])
+    assert first["heure_fin"] == "12:00"
+    second = await admin.post("/missions", json={"date_mission": MONDAY, "destination": "Paris",
+                                                 "heure_debut": "07:00",
+                                                 "chauffeur_id": chauffeur["id"]})
+    body = await second.json()
+    assert second.status == 409 and body["problems"][0]["code"] == "chevauchement"
+    alone = await make_mission(admin, destination="Caen", heure_debut="14:00",
+                               chauffeur_id=chauffeur["id"])  # no end, no voyage: 60 min
+    third = await admin.post("/missions", json={"date_mission": MONDAY, "destination": "Metz",
+                                                "heure_debut": "14:30",
+                                                "chauffeur_id": chauffeur["id"]})
+    problem = (await third.json())["problems"][0]
+    assert third.status == 409 and problem["mission_id"] == alone["id"]
+    assert "à 14:00, 60 min par défaut" in problem["detail"]
 
 
 async def test_a_destination_is_required_unless_the_voyage_gives_one(admin, client):
