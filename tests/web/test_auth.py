@@ -211,14 +211,20 @@ async def test_a_refused_token_leaves_an_activity_line(client):
 
 
 async def test_cookie_login_sets_an_httponly_strict_cookie_and_checks_origin(client):
-    response = await client.post("/auth/login", json={"username": "ADMIN", "session_cookie": True})
+    own = f"http://{client.server.host}:{client.server.port}"
+    # Another site's form may not log this browser in under a name it chose (login CSRF).
+    for headers in ({}, {"Origin": "http://evil.example"}, {"Referer": "http://evil.example/x"}):
+        forged = await client.post("/auth/login", headers=headers,
+                                   json={"username": "ADMIN", "session_cookie": True})
+        assert forged.status == 403 and "Set-Cookie" not in forged.headers, headers
+    response = await client.post("/auth/login", headers={"Origin": own},
+                                 json={"username": "ADMIN", "session_cookie": True})
     assert response.status == 200
     cookie = response.cookies["tomatoplan_session"]
     assert cookie["httponly"] is True
     assert cookie["samesite"] == "Strict"
     me = await client.get("/auth/me")
     assert me.status == 200 and (await me.json())["session"]["via_cookie"] is True
-    own = f"http://{client.server.host}:{client.server.port}"
     bad = await client.post("/admin/users", json={"username": "X", "role": "viewer"},
                             headers={"Origin": "http://evil.example"})
     assert bad.status == 403

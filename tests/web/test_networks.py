@@ -4,12 +4,15 @@ on every request, TOMATOPLAN_SESSION_BINDING, and the failed-login limit over HT
 from __future__ import annotations
 
 import ipaddress
+import socket
 
 import pytest
 
 from tests.helpers.api import activity_lines, create_user, login
 from tests.helpers.server import REMOTE_HEADER, pretending_addresses
 from tomatoplan.app import create_app
+from tomatoplan.base.config import Config
+from tomatoplan.rules import networks
 from tomatoplan.web.state import DB
 
 OFFICE = (ipaddress.ip_network("10.0.0.0/8"),)
@@ -125,3 +128,57 @@ async def test_hundreds_of_refused_logins_leave_a_few_lines(make_client):
     lines = [line for line in await activity_lines(client, limit=1000)
              if line["action"] in ("login_failed", "access_denied")]
     assert len(lines) == 2  # the first failure, the first block; their repeats at the window's end
+
+
+def host_header(client, name: str) -> dict:
+    return {"Host": f"{name}:{client.server.port}"}
+
+
+async def test_a_browser_calling_the_server_by_a_foreign_name_is_refused(make_client):
+    """DNS rebinding: a page on evil.example points its name at the server, then its script
+    logs in (no password) and acts as an admin from inside the office network."""
+    client = await make_client(allowed_hosts=("planning.transport.local",))
+    rebound = {**host_header(client, "evil.example"), "Origin": f"http://evil.example:{client.server.port}"}
+    response = await client.post("/auth/login", headers=rebound,
+                                 json={"username": "ADMIN", "session_cookie": True})
+    assert response.status == 403
+    assert (await response.json())["code"] == "host_not_allowed"
+    assert "Set-Cookie" not in response.headers
+    async with client.app[DB].read() as session:
+        assert await session.fetch_all("SELECT id FROM sessions") == []
+    page = await client.get("/admin", headers={**host_header(client, "evil.example"),
+                                               "Sec-Fetch-Site": "none", "Sec-Fetch-Mode": "navigate"})
+    assert page.status == 403
+    for trusted in ("127.0.0.1", "localhost", "planning.transport.local", "PLANNING.transport.local.",
+                    socket.gethostname()):
+        headers = {**host_header(client, trusted), "Origin": f"http://{trusted}:{client.server.port}"}
+        ok = await client.post("/auth/login", headers=headers, json={"username": "ADMIN"})
+        assert ok.status == 200, trusted
+    # PTT and scripts send neither Origin nor Sec-Fetch-*: whatever name they use works.
+    script = await client.post("/auth/login", headers=host_header(client, "serveur-planning"),
+                               json={"username": "ADMIN"})
+    assert script.status == 200
+
+
+async def test_behind_a_tls_proxy_the_pages_origin_is_https_and_still_ours(make_client):
+    client = await make_client()
+    host = f"127.0.0.1:{client.server.port}"
+    login = await client.post("/auth/login", headers={"Origin": f"https://{host}"},
+                              json={"username": "ADMIN", "session_cookie": True})
+    assert login.status == 200
+    for origin, status in ((f"https://{host}", 201), (f"http://{host}", 201),
+                           ("https://evil.example", 403), ("null", 403)):
+        response = await client.post("/chauffeurs", headers={"Origin": origin},
+                                     json={"nom": "DUPONT", "prenom": "Jean"})
+        assert response.status == status, origin
+
+
+def test_trusted_hosts_are_ip_addresses_machine_names_and_the_listed_aliases():
+    config = Config(allowed_hosts=("planning.local",))
+    machine = frozenset({"srv-plan", "localhost"})
+    for host in ("10.0.0.5:8000", "10.0.0.5", "[::1]:8000", "srv-plan:8000", "SRV-PLAN",
+                 "planning.local:8000", "app.localhost"):
+        assert networks.trusted_host(config, host, machine), host
+    for host in ("evil.example", "evil.example:8000", "planning.local.evil.example", "srv-plan.evil",
+                 "10.0.0.5.nip.io:8000", ""):
+        assert not networks.trusted_host(config, host, machine), host

@@ -16,6 +16,7 @@ from .envfile import (
     parse_bool,
     parse_choice,
     parse_float,
+    parse_hosts,
     parse_int,
     parse_networks,
     read_env_file,
@@ -59,6 +60,10 @@ SETTINGS = (
     Setting("TOKEN_TTL_HOURS", "10", "Durée de validité d'un jeton (heures)"),
     Setting("ALLOWED_NETWORKS", "",
             "Réseaux autorisés à se connecter (CIDR, séparés par des virgules; vide = tous)"),
+    Setting("ALLOWED_HOSTS", "",
+            "Noms sous lesquels les navigateurs atteignent le serveur, en plus de son nom de "
+            "machine, de localhost et de ses adresses IP (séparés par des virgules ; ex. un alias "
+            "DNS) : un navigateur qui l'appelle d'un autre nom est refusé (DNS rebinding)"),
     Setting("AUTO_REGISTER_ROLE", "",
             "Rôle donné à un utilisateur inconnu à sa première connexion (vide = refusé)"),
     Setting("ACTIVITY_RETENTION_DAYS", "0", "Conservation du journal d'activité (jours; 0 = tout garder)"),
@@ -112,6 +117,7 @@ class Config:
     secret_key: str = ""
     token_ttl_hours: float = 10.0
     allowed_networks: tuple = ()
+    allowed_hosts: tuple = ()
     auto_register_role: str = ""
     activity_retention_days: int = 0
     sqlite_synchronous: str = "FULL"
@@ -197,6 +203,7 @@ def load_config(environ: Optional[Mapping[str, str]] = None, env_file: str = ".e
         secret_key=secret_key,
         token_ttl_hours=parse_float("TOKEN_TTL_HOURS", raw["TOKEN_TTL_HOURS"], 0, 24 * 31),
         allowed_networks=parse_networks(raw["ALLOWED_NETWORKS"]),
+        allowed_hosts=parse_hosts("ALLOWED_HOSTS", raw["ALLOWED_HOSTS"]),
         auto_register_role=auto_register_role,
         activity_retention_days=parse_int("ACTIVITY_RETENTION_DAYS", raw["ACTIVITY_RETENTION_DAYS"], 0),
         sqlite_synchronous=synchronous,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import stat
 from typing import Optional, Sequence
 
@@ -90,6 +91,23 @@ def parse_networks(raw: str) -> tuple:
                 f"{PREFIX}ALLOWED_NETWORKS: {item!r} n'est pas un réseau CIDR (ex. 192.168.1.0/24)"
             ) from None
     return tuple(networks)
+
+
+# A host name as a browser sends it in Host (letters, digits, "-", dots).
+HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*")
+
+
+def parse_hosts(name: str, raw: str) -> tuple:
+    hosts = []
+    for item in raw.replace(";", ",").split(","):
+        host = item.strip().lower().rstrip(".")
+        if not host:
+            continue
+        if not HOST_NAME.fullmatch(host):
+            raise ConfigError(f"{PREFIX}{name}: {item.strip()!r} n'est pas un nom d'hôte "
+                              "(ex. planning.transport.local)")
+        hosts.append(host)
+    return tuple(hosts)
 
 
 def parse_choice(name: str, raw: str, choices: Sequence[str]) -> str:

@@ -1,9 +1,11 @@
-"""Which addresses may use the server (TOMATOPLAN_ALLOWED_NETWORKS), and whether a session
-is still used from where it was opened (TOMATOPLAN_SESSION_BINDING)."""
+"""Which addresses may use the server (TOMATOPLAN_ALLOWED_NETWORKS), under which names a
+browser may reach it (TOMATOPLAN_ALLOWED_HOSTS), and whether a session is still used from
+where it was opened (TOMATOPLAN_SESSION_BINDING)."""
 
 from __future__ import annotations
 
 import ipaddress
+import socket
 from typing import Optional, Union
 
 from ..base.config import Config
@@ -31,6 +33,28 @@ def allowed(config: Config, address: str) -> bool:
         return False
     return ip.is_loopback or any(ip.version == net.version and ip in net
                                  for net in config.allowed_networks)
+
+
+def machine_names() -> frozenset:
+    """The names this machine answers to without asking DNS: its host name and its first label."""
+    name = socket.gethostname().lower().rstrip(".")
+    return frozenset({name, name.split(".")[0], "localhost"})
+
+
+def trusted_host(config: Config, host: str, machine: frozenset) -> bool:
+    """Whether a browser may call the server under this Host header: an IP address, the
+    machine's own names, localhost, or a name of TOMATOPLAN_ALLOWED_HOSTS. Any other name is a
+    page that made its own name point at the server (DNS rebinding) to act as its user."""
+    host = host.strip().lower()
+    if host.startswith("["):  # [::1]:8000
+        return True
+    name, colon, port = host.rpartition(":")
+    if not colon or not port.isdigit():
+        name = host
+    name = name.rstrip(".")
+    if _ip(name) is not None:
+        return True
+    return name.endswith(".localhost") or name in machine or name in config.allowed_hosts
 
 
 def _range_of(config: Config, ip: Address):

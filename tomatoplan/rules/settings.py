@@ -34,23 +34,23 @@ SECRET = frozenset({"SECRET_KEY"})
 
 
 class Number(Field):
-    """A finite JSON number between two bounds (the minimum excluded when `above`)."""
+    """A finite JSON number between two bounds."""
 
     json_type = "number"
 
-    def __init__(self, description: str, *, above: float, maximum: float, **kwargs: Any):
+    def __init__(self, description: str, *, minimum: float, maximum: float, **kwargs: Any):
         super().__init__(description, **kwargs)
-        self.above, self.maximum = above, maximum
+        self.minimum, self.maximum = minimum, maximum
 
     def check(self, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise FieldError("type", "Nombre attendu.")
-        if not self.above < value <= self.maximum:
-            raise FieldError("out_of_range", f"Plus de {self.above:g} et au plus {self.maximum:g}.")
+        if not self.minimum <= value <= self.maximum:
+            raise FieldError("out_of_range", f"Entre {self.minimum:g} et {self.maximum:g}.")
         return float(value)
 
     def extra_schema(self) -> dict:
-        return {"exclusiveMinimum": self.above, "maximum": self.maximum}
+        return {"minimum": self.minimum, "maximum": self.maximum}
 
 
 class Network(Field):
@@ -80,8 +80,9 @@ EDITABLE: dict[str, Field] = {
     "allowed_networks": ListOf(Network(), "Réseaux autorisés à se connecter (vide : tous ; "
                                           "le serveur lui-même l'est toujours)",
                                max_items=100, nullable=True),
-    "token_ttl_hours": Number("Durée de validité des nouveaux jetons (heures)", above=0,
-                              maximum=24 * 31, nullable=True),
+    # At least a quarter of an hour: shorter, nobody could log in long enough to set it back.
+    "token_ttl_hours": Number("Durée de validité des nouveaux jetons (heures, 0.25 au moins)",
+                              minimum=0.25, maximum=24 * 31, nullable=True),
 }
 CHANGE_SCHEMA = Schema(
     "ReglagesModifies", EDITABLE,
@@ -124,8 +125,8 @@ class RuntimeSettings:
         self._listeners.append(listener)
 
     async def load(self, db: Database) -> None:
-        """Apply what the database holds (at start, and after a restore). A stored value the
-        server no longer accepts is logged and left out, never a reason not to start."""
+        """Apply what the database holds (at start; a restore keeps the settings). A stored value
+        the server no longer accepts is logged and left out, never a reason not to start."""
         changed = {}
         for row in await db.query(Q.settings_all):
             field = EDITABLE.get(row["key"])

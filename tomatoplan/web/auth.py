@@ -118,22 +118,43 @@ def _token_of(request: web.Request) -> tuple[Optional[str], bool]:
     return token, via_cookie
 
 
-def _same_origin(request: web.Request) -> bool:
-    own = f"{request.scheme}://{request.host}"
+def same_origin(request: web.Request) -> bool:
+    """The page that sent the request is one of ours: its Origin (else Referer) names the
+    host the request was sent to. The scheme is not compared: behind a TLS proxy the page is
+    https while the request reaches the server as http (the proxy must pass Host on)."""
     origin = request.headers.get("Origin")
-    if origin is not None:
-        return origin == own
-    referer = request.headers.get("Referer", "")
-    return referer == own or referer.startswith(own + "/")
+    if origin is None:
+        origin = request.headers.get("Referer", "")
+        if not origin:
+            return False
+    scheme, sep, rest = origin.partition("://")
+    return bool(sep) and scheme in ("http", "https") and rest.split("/", 1)[0] == request.host
+
+
+def _from_browser(request: web.Request) -> bool:
+    """Browsers say so (Origin on writes, Sec-Fetch-* on everything); PTT and curl do not."""
+    headers = request.headers
+    return "Origin" in headers or "Sec-Fetch-Site" in headers or "Sec-Fetch-Mode" in headers
+
+
+# The names this machine answers to (TOMATOPLAN_ALLOWED_HOSTS adds aliases).
+MACHINE_NAMES = networks.machine_names()
 
 
 @web.middleware
 async def network_middleware(request: web.Request, handler) -> web.StreamResponse:
     """TOMATOPLAN_ALLOWED_NETWORKS for every request, the anonymous ones (/health, /docs,
-    login) included: 403 outside, tallied like every refusal."""
-    if not networks.allowed(request.app[SETTINGS].config, client_address(request)):
+    login) included: 403 outside, tallied like every refusal. A browser must also call the
+    server by a name it knows (TOMATOPLAN_ALLOWED_HOSTS): a web page elsewhere that pointed
+    its own name at the server (DNS rebinding) could otherwise log in and act in its place."""
+    config = request.app[SETTINGS].config
+    if not networks.allowed(config, client_address(request)):
         _deny(request, Forbidden("Accès refusé depuis ce réseau.", code="network_not_allowed"),
               None)
+    if _from_browser(request) and not networks.trusted_host(config, request.host, MACHINE_NAMES):
+        _deny(request, Forbidden(
+            "Nom d'hôte non reconnu : appelez le serveur par son adresse IP ou son nom de "
+            "machine, ou ajoutez ce nom à TOMATOPLAN_ALLOWED_HOSTS.", code="host_not_allowed"), None)
     return await handler(request)
 
 
@@ -171,7 +192,7 @@ async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
                 address=client_address(request), via_cookie=via_cookie)
     request[REQUEST_AUTH] = auth
 
-    if via_cookie and request.method in UNSAFE_METHODS and not _same_origin(request):
+    if via_cookie and request.method in UNSAFE_METHODS and not same_origin(request):
         _deny(request, Forbidden("Origine de la requête refusée.", code="bad_origin"), auth)
     if declared.permission != AUTHENTICATED and not auth.can(declared.permission):
         _deny(request, Forbidden(

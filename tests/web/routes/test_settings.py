@@ -156,6 +156,8 @@ async def test_allowed_networks_apply_to_the_next_request_and_never_lock_out_the
     ({"allowed_networks": ["10.0.0.0/33"]}, "allowed_networks", "format"),
     ({"allowed_networks": [7]}, "allowed_networks", "type"),
     ({"token_ttl_hours": 0}, "token_ttl_hours", "out_of_range"),
+    ({"token_ttl_hours": 0.2}, "token_ttl_hours", "out_of_range"),
+    ({"token_ttl_hours": 1e-9}, "token_ttl_hours", "out_of_range"),
     ({"token_ttl_hours": True}, "token_ttl_hours", "type"),
     ({"token_ttl_hours": 745}, "token_ttl_hours", "out_of_range"),
     ({"secret_key": "x" * 40}, "secret_key", "unknown_field"),

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ...base.errors import Forbidden
 from ...base.fields import Boolean, Text
 from ...base.permissions import AUTHENTICATED, PERMISSION_LABELS, PUBLIC, Permission
 from ...base.schema import Schema
 from ...rules import login as login_rules
 from ...rules import sessions, users
 from ...rules.users import WINDOWS_ACCOUNT
-from ..auth import COOKIE_NAME, client_address, current_auth
+from ..auth import COOKIE_NAME, client_address, current_auth, same_origin
 from ..endpoint import endpoint
 from ..http import json_response, read_json
 from ..state import DB, DENIALS, LOGIN_LIMITER, SETTINGS, SIGNING_KEY
@@ -54,6 +55,9 @@ async def login(request: web.Request) -> web.Response:
     app = request.app
     config = app[SETTINGS].config
     payload = LOGIN_BODY.validate(await read_json(request))
+    if payload["session_cookie"] and not same_origin(request):
+        # Another site's form must not log this browser in under a name of its choosing.
+        raise Forbidden("Origine de la requête refusée.", code="bad_origin")
     answer = await login_rules.log_in(app[DB], config, app[SIGNING_KEY], app[LOGIN_LIMITER],
                                       app[DENIALS], username=payload["username"],
                                       hostname=payload["hostname"],
