@@ -1,7 +1,10 @@
-"""SIGTERM (what systemd sends): the request in flight finishes, then the server exits 0."""
+"""SIGTERM (what systemd sends): the request in flight finishes, then the server exits 0. The
+exit codes by which systemd knows what a restart can fix: 1 an unexpected error (restarted), 2
+configuration, 3 database, 4 the port (not restarted)."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -14,7 +17,10 @@ import threading
 import time
 import urllib.request
 
+import pytest
+
 from tests.helpers import ROOT
+from tomatoplan.__main__ import EXIT_LISTEN, EXIT_UNEXPECTED, listen_failure
 
 
 def _free_port() -> int:
@@ -88,13 +94,13 @@ def _start(tmp_path, port: int, **settings: str) -> subprocess.Popen:
                             stderr=subprocess.PIPE)
 
 
-def test_a_port_already_taken_is_one_french_line_and_exit_1(tmp_path):
+def test_a_port_already_taken_is_one_french_line_and_exit_4(tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         process = _start(tmp_path, taken.getsockname()[1])
         _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 1
+    assert process.returncode == 4
     errors = [line for line in stderr.decode().splitlines() if " ERROR " in line]
     assert len(errors) == 1, stderr.decode()
     assert "port déjà utilisé (un autre TomatoPlan tourne-t-il ? voir TOMATOPLAN_PORT)" in errors[0]
@@ -128,3 +134,60 @@ def test_a_dot_env_holding_the_key_readable_by_others_is_warned_about(tmp_path):
     warning = [line for line in stderr.splitlines() if "WARNING" in line and ".env" in line]
     assert warning and "chmod 600" in warning[0], stderr
     env_file.chmod(0o600)
+
+
+@pytest.mark.parametrize(("error", "said"), [
+    ("RuntimeError('un bogue')", "RuntimeError: un bogue"),
+    # An OSError that is not the listening socket's: not "impossible d'écouter".
+    ("PermissionError(errno.EACCES, 'Permission non accordée', '/srv/t/data/secret.key')",
+     "PermissionError: [Errno 13] Permission non accordée: '/srv/t/data/secret.key'"),
+    ("OSError(errno.EIO, 'Erreur d’entrée/sortie')", "OSError: [Errno 5]"),
+])
+def test_an_unexpected_error_is_logged_once_with_its_traceback_and_exit_1(tmp_path, error, said):
+    """Exit 1, Python's own code for an uncaught exception, is what systemd restarts."""
+    crash = ("import errno, sys\n"
+             "from tomatoplan import __main__\n"
+             "from tomatoplan.web import serving\n"
+             "async def serve(app, config):\n"
+             f"    raise {error}\n"
+             "serving.serve = serve\n"
+             "sys.exit(__main__.main(['serve']))\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOMATOPLAN_")}
+    env.update(TOMATOPLAN_PORT=str(_free_port()), TOMATOPLAN_HOST="127.0.0.1", PYTHONPATH=str(ROOT))
+    result = subprocess.run([sys.executable, "-c", crash], cwd=tmp_path, env=env,
+                            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+                            check=False)
+    assert result.returncode == EXIT_UNEXPECTED == 1, result.stderr
+    log_text = (tmp_path / "logs" / "server.log").read_text("utf-8")
+    for written in (result.stderr, log_text):
+        assert written.count("Traceback") == 1, written
+        assert written.count(" ERROR ") == 1 and "arrêt sur une erreur inattendue" in written
+        assert said in written
+        assert "impossible d'écouter" not in written
+
+
+@pytest.mark.parametrize(("error", "code", "said"), [
+    # As asyncio's create_server raises them: no file name.
+    (OSError(errno.EADDRINUSE, "error while attempting to bind on address"), EXIT_LISTEN,
+     "port déjà utilisé"),
+    (OSError(errno.EACCES, "error while attempting to bind on address"), EXIT_LISTEN,
+     "port interdit à ce compte"),
+    # An address that may come up later (IPv6 duplicate detection, DHCP): systemd tries again.
+    (OSError(errno.EADDRNOTAVAIL, "error while attempting to bind on address"), EXIT_UNEXPECTED,
+     "adresse absente de cette machine, ou pas encore configurée"),
+    (socket.gaierror(socket.EAI_NONAME, "Name or service not known"), EXIT_UNEXPECTED,
+     "nom introuvable, Name or service not known"),
+])
+def test_why_the_port_cannot_be_listened_on(error, code, said):
+    failure = listen_failure(error)
+    assert failure is not None and failure[1] == code and failure[0].startswith(said)
+
+
+@pytest.mark.parametrize("error", [
+    PermissionError(errno.EACCES, "Permission denied", "/srv/t/data/tomatoplan.db"),
+    OSError(errno.ENOSPC, "No space left on device"),
+    OSError(errno.EMFILE, "Too many open files"),
+    RuntimeError("un bogue"),
+])
+def test_any_other_error_is_not_a_listening_failure(error):
+    assert listen_failure(error) is None

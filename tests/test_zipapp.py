@@ -200,7 +200,8 @@ def test_version_and_help(pyz, tmp_path):
         assert "optional arguments" not in text and "show this help" not in text
         for setting in SETTINGS:
             assert re.search(rf"TOMATOPLAN_{setting.name} +\S", text), setting.name
-        assert "codes de sortie : 0 arrêt normal ; 1 erreur" in text
+        assert "codes de sortie : 0 arrêt normal ; 1 erreur inattendue" in text
+        assert "3 base de données inutilisable ; 4 écoute impossible" in text
     result = run_python(sys.executable, "-I", str(pyz), "aide", cwd=tmp_path)
     assert result.returncode == 2
     assert "erreur : commande inconnue : aide (possibles : serve, help," in result.stderr.decode()

@@ -1,20 +1,38 @@
 """Command line: `python3 tomatoplan.pyz [serve]`, `help` (or `--help`), `--version`, and the
-commands of `tomatoplan.commands` (backup, backups, restore NAME...). Exit codes: 0, 1
-(runtime), 2 (configuration)."""
+commands of `tomatoplan.commands` (backup, backups, restore NAME...).
+
+The server's exit codes tell systemd what a restart can fix: 1 an unexpected error (Python's own
+code for an uncaught exception: restarted), and what it cannot (the unit's
+RestartPreventExitStatus=2 3 4): 2 configuration, 3 database, 4 the port. The commands have
+theirs (`commands.common`)."""
 
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import re
+import socket
 import sys
 from typing import Optional, Sequence
 
 from . import __version__
 
+EXIT_UNEXPECTED = 1
 EXIT_CONFIG = 2
-EXIT_RUNTIME = 1
+EXIT_DATABASE = 3
+EXIT_LISTEN = 4
+# Why the listening socket cannot be opened, and the exit code: a port taken or forbidden stays
+# so, an address not yet on the machine may come (IPv6 duplicate detection, a slow DHCP).
+LISTEN_ERRORS = {
+    errno.EADDRINUSE: ("port déjà utilisé (un autre TomatoPlan tourne-t-il ? voir TOMATOPLAN_PORT)",
+                       EXIT_LISTEN),
+    errno.EACCES: ("port interdit à ce compte (sous 1024, il faut des privilèges : voir "
+                   "TOMATOPLAN_PORT)", EXIT_LISTEN),
+    errno.EADDRNOTAVAIL: ("adresse absente de cette machine, ou pas encore configurée (voir "
+                          "TOMATOPLAN_HOST)", EXIT_UNEXPECTED),
+}
 
 
 class _FrenchHelp(argparse.RawDescriptionHelpFormatter):
@@ -54,8 +72,10 @@ def _settings_help() -> str:
     for setting in SETTINGS:
         default = f" [{setting.default}]" if setting.default else ""
         lines.append(f"  {'TOMATOPLAN_' + setting.name:<{width}}  {setting.help}{default}")
-    lines += ["", "codes de sortie : 0 arrêt normal ; 1 erreur d'exécution (base inutilisable, "
-              "port déjà pris...) ; 2 configuration invalide."]
+    lines += ["", "codes de sortie : 0 arrêt normal ; 1 erreur inattendue ou passagère (systemd "
+              "relance le service) ; 2 configuration invalide ; 3 base de données inutilisable ; "
+              "4 écoute impossible (port déjà pris ou interdit). Après 2, 3 ou 4, systemd ne "
+              "relance pas le service."]
     return "\n".join(lines)
 
 
@@ -88,9 +108,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def listen_failure(exc: BaseException) -> Optional[tuple[str, int]]:
+    """(why, exit code) when `exc` says the listening socket could not be opened; None for
+    anything else, an OSError on a file included (a file names itself in `filename`)."""
+    if isinstance(exc, socket.gaierror):
+        return f"nom introuvable, {exc.strerror} (voir TOMATOPLAN_HOST)", EXIT_UNEXPECTED
+    if isinstance(exc, OSError) and exc.filename is None:
+        return LISTEN_ERRORS.get(exc.errno)  # type: ignore[arg-type]
+    return None
+
+
 def serve() -> int:
     import asyncio
-    import errno
 
     from .app import create_app
     from .base.config import ConfigError
@@ -118,15 +147,14 @@ def serve() -> int:
         return EXIT_CONFIG
     except DatabaseError as exc:
         log.error("%s", exc)
-        return EXIT_RUNTIME
-    except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            log.error("impossible d'écouter sur %s:%d : port déjà utilisé (un autre TomatoPlan "
-                      "tourne-t-il ? voir TOMATOPLAN_PORT)", config.host, config.port)
-        else:
-            log.error("impossible d'écouter sur %s:%d : %s", config.host, config.port,
-                      exc.strerror or exc)
-        return EXIT_RUNTIME
+        return EXIT_DATABASE
+    except Exception as exc:
+        failure = listen_failure(exc)
+        if failure is None:  # a bug: its traceback in server.log; systemd restarts the service
+            log.exception("arrêt sur une erreur inattendue")
+            return EXIT_UNEXPECTED
+        log.error("impossible d'écouter sur %s:%d : %s", config.host, config.port, failure[0])
+        return failure[1]
     log.info("TomatoPlan Server stopped")
     return 0
 

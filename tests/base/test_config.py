@@ -122,7 +122,7 @@ def test_cli_refuses_a_database_newer_than_the_code_in_one_line(tmp_path):
     conn.execute("PRAGMA user_version = 999")
     conn.close()
     result = _run_cli(tmp_path, TOMATOPLAN_PORT=str(free_port()), TOMATOPLAN_HOST="127.0.0.1")
-    assert result.returncode == 1
+    assert result.returncode == 3  # a database that cannot be used: systemd does not restart
     assert "plus récent" in result.stderr
     assert "Traceback" not in result.stderr
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import os
 import re
 import stat
@@ -137,6 +138,91 @@ def test_an_existing_env_is_kept_and_the_unit_follows_its_folders(pyz, tmp_path)
     assert states["/srv/sauvegardes (0700)"] == "créé"
 
 
+def _edit_env(root: Path, **settings: str) -> None:
+    env_file = root / PREFIX / ".env"
+    env_file.write_text(env_file.read_text("utf-8") + "".join(
+        f"TOMATOPLAN_{name}={value}\n" for name, value in settings.items()), "utf-8")
+
+
+@pytest.mark.parametrize(("name", "value", "said"), [
+    # The review's two reproductions: /var/lib taken over, the installation folder given to
+    # the service (which could then rewrite its own archive and .env).
+    ("DATABASE_PATH", "/var/lib/tomatoplan.db", "/var/lib est un dossier du système"),
+    ("DATABASE_PATH", "tomatoplan.db", "/opt/tomatoplan est le dossier de l'installation"),
+    ("LOG_DIR", "..", "/opt est un dossier du système"),
+    ("BACKUP_DIR", "/", "/ est un dossier du système"),
+    ("BACKUP_COPY_DIR", "/mnt", "/mnt est un dossier du système"),
+])
+def test_a_folder_the_service_must_not_be_given_stops_the_installer_before_anything(
+        pyz, tmp_path, name, value, said):
+    root = tmp_path / "racine"
+    assert run(pyz, "install", "--root", str(root), cwd=tmp_path).returncode == 0
+    _edit_env(root, **{name: value})
+    (root / "var" / "lib").mkdir(parents=True)
+    (root / "var" / "lib").chmod(0o755)
+    before = tree(root)
+    refused = run(pyz, "install", "--root", str(root), cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stdout == ""
+    assert refused.stderr.startswith(
+        f"tomatoplan: /opt/tomatoplan/.env, TOMATOPLAN_{name}={value} : {said}"), refused.stderr
+    assert "; prenez un sous-dossier de /opt/tomatoplan (data, logs, backups)" in refused.stderr
+    assert len(refused.stderr.splitlines()) == 1
+    assert tree(root) == before  # no mode, no file, no unit changed
+    assert stat.S_IMODE((root / PREFIX).stat().st_mode) == 0o755
+
+
+def test_an_existing_folder_is_left_as_it_is_unless_it_is_the_installers_own(pyz, tmp_path):
+    root = tmp_path / "racine"
+    assert run(pyz, "install", "--root", str(root), cwd=tmp_path).returncode == 0
+    _edit_env(root, LOG_DIR="/srv/journaux", BACKUP_DIR="/srv/sauvegardes")
+    shared = root / "srv" / "journaux"
+    shared.mkdir(parents=True)
+    shared.chmod(0o775)
+    (root / PREFIX / "data").chmod(0o755)
+    again = run(pyz, "install", "--root", str(root), cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o775  # not the installer's: kept
+    assert stat.S_IMODE((root / PREFIX / "data").stat().st_mode) == 0o700  # its own: set
+    assert stat.S_IMODE((root / "srv" / "sauvegardes").stat().st_mode) == 0o700  # created
+    states = {what: state for state, what in items(again.stdout)}
+    assert states["/srv/journaux (0775)"] == "inchangé"
+    assert states["/opt/tomatoplan/data (0700)"] == "droits corrigés"
+    assert states["/srv/sauvegardes (0700)"] == "créé"
+    assert ("/srv/journaux existait : ni ses droits ni son propriétaire ne sont changés, le "
+            "compte tomatoplan doit pouvoir y écrire") in again.stdout
+    # Only what the installer gave the service is to be chowned on the target system.
+    assert ("  chown tomatoplan:tomatoplan /opt/tomatoplan/.env /opt/tomatoplan/data "
+            "/srv/sauvegardes\n") in again.stdout
+    assert ("ReadWritePaths=/opt/tomatoplan/data /srv/journaux /srv/sauvegardes\n"
+            in (root / UNIT).read_text("utf-8"))
+
+
+def test_a_real_installation_never_changes_a_folder_it_did_not_create(tmp_path):
+    """With the service's account known (a real installation): an existing folder keeps its
+    rights (a note when the account may not write there); the installer's own and a new one
+    are the account's, 0700."""
+    account = (os.getuid(), os.getgid())
+    for name, mode in (("partage", 0o755), ("lecture", 0o555), ("prefix/data", 0o755)):
+        (tmp_path / name).mkdir(parents=True)
+        (tmp_path / name).chmod(mode)
+    said = io.StringIO()
+    steps = install.Steps(str(tmp_path), dry_run=False, out=said)
+    given = steps.data_folders(["/prefix/data", "/partage", "/lecture", "/nouveau"],
+                               ["/prefix/data"], account, "tomatoplan")
+    assert given == ["/prefix/data", "/nouveau"]
+    modes = {name: stat.S_IMODE((tmp_path / name).stat().st_mode)
+             for name in ("partage", "lecture", "prefix/data", "nouveau")}
+    assert modes == {"partage": 0o755, "lecture": 0o555, "prefix/data": 0o700, "nouveau": 0o700}
+    assert (tmp_path / "nouveau").stat().st_uid == account[0]
+    notes = [line.strip() for line in said.getvalue().splitlines() if "existait" in line]
+    assert notes == ["/lecture existait : ni ses droits ni son propriétaire ne sont changés, "
+                     "le compte tomatoplan doit pouvoir y écrire"]
+    # Another account may not write in a 0755 folder that is not its own.
+    assert not steps.writable_by("/partage", (account[0] + 1, account[1] + 1))
+    (tmp_path / "lecture").chmod(0o755)
+
+
 def test_dry_run_says_everything_and_writes_nothing(pyz, tmp_path):
     root = tmp_path / "racine"
     result = run(pyz, "install", "--root", str(root), "--dry-run", cwd=tmp_path)
@@ -172,6 +258,8 @@ def test_uninstall_removes_the_unit_and_keeps_the_data(pyz, tmp_path):
     ("--admin", "jean dupont", "--admin 'jean dupont' : Identifiant invalide"),
     ("--prefix", "opt/relatif", "--prefix 'opt/relatif' : attendu un chemin absolu"),
     ("--prefix", "/home/jean/tomatoplan", "--prefix /home/jean/tomatoplan : le service ne voit pas"),
+    ("--prefix", "/opt/", "--prefix /opt : un dossier du système"),
+    ("--prefix", "/var/lib", "--prefix /var/lib : un dossier du système"),
     ("--user", "root", "--user 'root' : attendu un nom de compte système"),
 ])
 def test_bad_options_are_one_french_line_and_exit_2(pyz, tmp_path, option, value, said):

@@ -21,8 +21,10 @@ import pytest
 
 from tests.helpers import ROOT, sandbox
 from tests.helpers.zipapp import free_port, get_json, python_or_skip
+from tomatoplan import __main__ as command_line
 from tomatoplan.commands.unit import (
     Installation,
+    UnsafeFolder,
     render,
     server_url,
     unit_path_value,
@@ -50,19 +52,74 @@ def test_the_repository_unit_is_the_installers_for_the_defaults():
     assert (ROOT / "tomatoplan.service").read_text("utf-8") == render(Installation())
 
 
+def test_systemd_restarts_the_server_after_an_unexpected_error_only():
+    """The server's codes for what a restart cannot fix are the unit's; 1, Python's code for an
+    uncaught exception, is restarted."""
+    prevented = re.search(r"^RestartPreventExitStatus=(.*)$", render(Installation()), re.M)
+    assert prevented is not None
+    assert {int(code) for code in prevented.group(1).split()} == {
+        command_line.EXIT_CONFIG, command_line.EXIT_DATABASE, command_line.EXIT_LISTEN} == {2, 3, 4}
+    assert command_line.EXIT_UNEXPECTED == 1
+    assert "Restart=on-failure\n" in render(Installation())
+
+
 @pytest.mark.parametrize(("settings", "writable", "optional"), [
     ({}, ["/opt/t/data", "/opt/t/logs"], []),
     ({"TOMATOPLAN_BACKUP_DIR": "./backups"}, ["/opt/t/data", "/opt/t/logs", "/opt/t/backups"], []),
     ({"TOMATOPLAN_DATABASE_PATH": "/srv/base/t.db", "TOMATOPLAN_LOG_DIR": "",
       "TOMATOPLAN_BACKUP_DIR": "../sauvegardes", "TOMATOPLAN_BACKUP_COPY_DIR": "/mnt/nas"},
      ["/srv/base", "/opt/sauvegardes"], ["/mnt/nas"]),
-    ({"TOMATOPLAN_DATABASE_PATH": "tomatoplan.db", "TOMATOPLAN_BACKUP_COPY_DIR": "copies"},
-     ["/opt/t"], []),
+    ({"TOMATOPLAN_DATABASE_PATH": "data/t.db", "TOMATOPLAN_BACKUP_COPY_DIR": "data/copies"},
+     ["/opt/t/data", "/opt/t/logs"], []),
+    ({"TOMATOPLAN_DATABASE_PATH": "/var/lib/tomatoplan/t.db", "TOMATOPLAN_LOG_DIR": "/var/log/t",
+      "TOMATOPLAN_BACKUP_DIR": "/srv/t//sauvegardes/", "TOMATOPLAN_BACKUP_COPY_DIR": "/mnt/nas/t"},
+     ["/var/lib/tomatoplan", "/var/log/t", "/srv/t/sauvegardes"], ["/mnt/nas/t"]),
 ])
 def test_the_writable_folders_are_the_configured_ones(settings, writable, optional):
     """The folders of the database, logs and backups (backups/ beside the database when
     unset, so inside data/); one inside another is granted by it already."""
     assert writable_folders("/opt/t", settings) == (writable, optional)
+
+
+PREFIX = "/srv/apps/tomatoplan"
+
+
+@pytest.mark.parametrize(("name", "value", "said"), [
+    # The installation's own folder: the service could rewrite its code and its .env.
+    ("DATABASE_PATH", "tomatoplan.db", f"{PREFIX} est le dossier de l'installation"),
+    ("DATABASE_PATH", "./data/../t.db", f"{PREFIX} est le dossier de l'installation"),
+    ("LOG_DIR", f"{PREFIX}/", f"{PREFIX} est le dossier de l'installation"),
+    # A folder holding it.
+    ("BACKUP_DIR", "..", "/srv/apps contient le dossier de l'installation"),
+    ("BACKUP_COPY_DIR", "/srv/apps", "/srv/apps contient le dossier de l'installation"),
+    # The system's folders, however written.
+    ("DATABASE_PATH", "/var/lib/tomatoplan.db", "/var/lib est un dossier du système"),
+    ("DATABASE_PATH", "../../t.db", "/srv est un dossier du système"),
+    ("LOG_DIR", "/var/log", "/var/log est un dossier du système"),
+    ("BACKUP_DIR", "/", "/ est un dossier du système"),
+    ("BACKUP_DIR", "//etc", "/etc est un dossier du système"),
+    ("BACKUP_DIR", "/usr/local/", "/usr/local est un dossier du système"),
+    ("BACKUP_COPY_DIR", "/mnt", "/mnt est un dossier du système"),
+    # Not a disk, or hidden from the service by its unit.
+    ("LOG_DIR", "/proc/self/logs", "/proc/self/logs n'est pas sur un disque"),
+    ("BACKUP_DIR", "/tmp", "le service ne voit pas /tmp (ProtectHome=, PrivateTmp=)"),  # noqa: S108
+    ("BACKUP_COPY_DIR", "/home/jean/copies", "le service ne voit pas /home/jean/copies"),
+])
+def test_a_folder_the_service_must_not_be_given_is_refused_naming_its_setting(name, value, said):
+    with pytest.raises(UnsafeFolder) as refused:
+        writable_folders(PREFIX, {f"TOMATOPLAN_{name}": value})
+    assert str(refused.value).startswith(f"TOMATOPLAN_{name}={value} : {said}"), refused.value
+    assert "\n" not in str(refused.value)
+
+
+@pytest.mark.parametrize("installation", [
+    Installation(writable=("/var/lib",)),
+    Installation(writable=("/opt/tomatoplan/data", "/opt/tomatoplan")),
+    Installation(optional_writable=("/mnt",)),
+])
+def test_the_unit_never_lists_such_a_folder(installation):
+    with pytest.raises(UnsafeFolder, match=r"^ReadWritePaths="):
+        render(installation)
 
 
 def test_paths_and_addresses_as_a_unit_file_takes_them():

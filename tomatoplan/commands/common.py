@@ -1,5 +1,8 @@
 """What every command shares: the server's configuration and logs, one French line on failure,
-and the exit codes (0 done; 1 failed; 2 configuration invalid, as for the server)."""
+and the exit codes: 0 done; 1 failed, whatever the cause (a database that cannot be used
+included); 2 configuration invalid, as for the server. A command is run by hand, never under
+systemd, so it needs none of the codes by which the server tells systemd what a restart
+cannot fix (3 database, 4 port: `tomatoplan.__main__`)."""
 
 from __future__ import annotations
 
@@ -57,7 +60,8 @@ def checked_config() -> tuple[Optional[Config], int]:
 
 def configured(run: Callable[[Config, argparse.Namespace], Any]) -> Command:
     """A command on the server's configuration and its database: warnings to server.log and
-    stderr; a configuration that cannot be used is exit 2, a database that cannot be, exit 1."""
+    stderr; a configuration that cannot be used is exit 2, a database that cannot be, exit 1
+    (not the server's 3: see above)."""
     def command(args: argparse.Namespace) -> int:
         config, status = checked_config()
         if config is None:

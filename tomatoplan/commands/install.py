@@ -8,6 +8,10 @@ systemd, enables and starts the service. Run again, it changes only what differs
 existing .env is never rewritten, nor is anything in data/. `uninstall` removes the service
 and keeps the folder and the user.
 
+The folders named in .env are created when missing (0700, the service's); an existing one keeps
+its rights and owner unless it is the installer's own data/, logs/ or backups/. A folder the
+service must not be given (`unit.unsafe_folder`) is refused before anything is done.
+
 `--root DIR` writes the same tree inside DIR and runs nothing (tests, packages); `--dry-run`
 says everything it would do and does nothing.
 """
@@ -34,10 +38,14 @@ from .unit import (
     DEFAULT_PREFIX,
     DEFAULT_PYTHON,
     DEFAULT_USER,
+    HIDDEN_FROM_SERVICE,
     INSTALLED_FOLDERS,
+    OWNED_FOLDERS,
     SERVICE,
     UNIT_PATH,
     Installation,
+    UnsafeFolder,
+    is_system_folder,
     render,
     server_url,
     writable_folders,
@@ -46,8 +54,6 @@ from .unit import (
 ROOT_OWNER = (0, 0)
 SAFE_PATH = re.compile(r"/[A-Za-z0-9._/-]*")
 SYSTEM_USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
-# Hidden from the service by its unit (ProtectHome=, PrivateTmp=).
-HIDDEN_FROM_SERVICE = ("/home", "/root", "/run/user", "/tmp", "/var/tmp")  # noqa: S108
 
 
 def _options(args: argparse.Namespace) -> tuple[str, str, str, int, str]:
@@ -59,6 +65,9 @@ def _options(args: argparse.Namespace) -> tuple[str, str, str, int, str]:
     if any(prefix == hidden or prefix.startswith(hidden + "/") for hidden in HIDDEN_FROM_SERVICE):
         raise ConfigError(f"--prefix {prefix} : le service ne voit pas ce dossier (ProtectHome=, "
                           "PrivateTmp=) ; prenez par exemple /opt/tomatoplan ou /srv/tomatoplan")
+    if is_system_folder(prefix):
+        raise ConfigError(f"--prefix {prefix} : un dossier du système ; prenez par exemple "
+                          "/opt/tomatoplan ou /srv/tomatoplan")
     if not SYSTEM_USER.fullmatch(args.user) or args.user == "root":
         raise ConfigError(f"--user {args.user!r} : attendu un nom de compte système (minuscules, "
                           "chiffres, '_', '-'), autre que root")
@@ -93,15 +102,19 @@ def _new_env(prefix: str, port: int, admin: str) -> tuple[dict, str]:
     return settings, "\n".join(lines) + "\n"
 
 
-def _env_file(steps: Steps, prefix: str, owner: Owner, port: int, admin: str,
-              args: argparse.Namespace) -> dict:
-    """The .env: written when missing, else kept as it is (its rights set); its settings."""
+def _env_settings(steps: Steps, prefix: str, port: int, admin: str) -> tuple[dict, str]:
+    """The existing .env's settings, and ""; or a new one's, and its text."""
+    path = steps.host_path(f"{prefix}/.env")
+    return (read_env_file(path), "") if os.path.exists(path) else _new_env(prefix, port, admin)
+
+
+def _env_file(steps: Steps, prefix: str, owner: Owner, settings: dict, text: str, port: int,
+              admin: str, args: argparse.Namespace) -> None:
+    """The .env: written when new (`text`), else kept as it is (its rights set)."""
     path = f"{prefix}/.env"
-    if not os.path.exists(steps.host_path(path)):
-        settings, text = _new_env(prefix, port, admin)
+    if text:
         steps.file(path, text.encode(), 0o600, owner, detail="clé de signature générée")
-        return settings
-    settings = read_env_file(steps.host_path(path))
+        return
     steps.file(path, b"", 0o600, owner, keep=True)
     ignored = []
     if args.port and settings.get("TOMATOPLAN_PORT", str(DEFAULT_PORT)) != str(port):
@@ -111,7 +124,6 @@ def _env_file(steps: Steps, prefix: str, owner: Owner, port: int, admin: str,
     if ignored:
         steps.note(f".env existant, gardé tel quel : {' et '.join(ignored)} n'y "
                    f"{'sont pas écrits' if len(ignored) > 1 else 'est pas écrit'} (modifiez-le à la main)")
-    return settings
 
 
 def _service_user(steps: Steps, user: str, prefix: str) -> Owner:
@@ -175,6 +187,13 @@ def install(args: argparse.Namespace) -> int:
     if refusal:
         return failed(refusal)
     steps = Steps(args.root, args.dry_run)
+    try:  # what .env says, checked before anything is done
+        settings, env_text = _env_settings(steps, prefix, port, admin)
+        host = settings.get("TOMATOPLAN_HOST", DEFAULT_HOST).strip() or DEFAULT_HOST
+        served_port = parse_int("PORT", settings.get("TOMATOPLAN_PORT", str(DEFAULT_PORT)), 1, 65535)
+        writable, optional = writable_folders(prefix, settings)
+    except (ConfigError, UnsafeFolder) as exc:
+        return failed(f"{prefix}/.env, {exc}", EXIT_CONFIG)
     real = steps.root is None
     print(f"TomatoPlan Server {__version__} : installation dans {prefix}"
           + (f", arborescence sous {steps.root}" if steps.root else "")
@@ -185,17 +204,14 @@ def install(args: argparse.Namespace) -> int:
         steps.folder(prefix, 0o755, system, fix=False)
         code = steps.file(f"{prefix}/{ARCHIVE_NAME}", read_bytes(resources.archive_path()), 0o644,
                           system, new_state="copied")
-        settings = _env_file(steps, prefix, owner, port, admin, args)
-        host = settings.get("TOMATOPLAN_HOST", DEFAULT_HOST).strip() or DEFAULT_HOST
-        port = parse_int("PORT", settings.get("TOMATOPLAN_PORT", str(DEFAULT_PORT)), 1, 65535)
-        writable, optional = writable_folders(prefix, settings)
-        for folder in writable:
-            steps.folder(folder, 0o700, owner)
+        _env_file(steps, prefix, owner, settings, env_text, port, admin, args)
+        given = steps.data_folders(writable, [f"{prefix}/{name}" for name in OWNED_FOLDERS],
+                                   owner, user)
         for folder in optional:
             if not os.path.isdir(steps.host_path(folder)):
                 steps.note(f"{folder} (TOMATOPLAN_BACKUP_COPY_DIR) n'existe pas : à monter, "
                            f"accessible en écriture à {user}")
-        unit_text = render(Installation(prefix, user, python, host, port, tuple(writable),
+        unit_text = render(Installation(prefix, user, python, host, served_port, tuple(writable),
                                         tuple(optional)))
         unit = steps.file(UNIT_PATH, unit_text.encode(), 0o644, system, show=True)
         if real:
@@ -204,17 +220,17 @@ def install(args: argparse.Namespace) -> int:
     except (InstallError, ConfigError, OSError) as exc:
         return failed(f"installation interrompue : {exc}")
     if not real:
-        _target_system_steps(prefix, user, writable)
+        _target_system_steps(prefix, user, given)
     elif not args.dry_run and not args.no_start:
-        print(f"Le serveur répond sur {server_url(host, port)} (documentation : "
-              f"{server_url(host, port)}/docs) ; journal : journalctl -u {SERVICE} -f")
+        print(f"Le serveur répond sur {server_url(host, served_port)} (documentation : "
+              f"{server_url(host, served_port)}/docs) ; journal : journalctl -u {SERVICE} -f")
     print("Simulation terminée : rien n'a été écrit ni lancé." if args.dry_run
           else "Installation terminée." if steps.changed else "Rien à changer : déjà installé.")
     return 0
 
 
-def _target_system_steps(prefix: str, user: str, writable: list) -> None:
-    owned = " ".join([f"{prefix}/.env", *writable])
+def _target_system_steps(prefix: str, user: str, given: list) -> None:
+    owned = " ".join([f"{prefix}/.env", *given])
     print(f"À faire sur le système qui recevra l'arborescence (rien n'est lancé avec --root) :\n"
           f"  useradd --system --user-group --home-dir {prefix} --no-create-home "
           f"--shell /usr/sbin/nologin {user}\n"

@@ -58,19 +58,52 @@ class Steps:
     # -------------------------------------------------------------- folders and files
 
     def folder(self, path: str, mode: int, owner: Owner, fix: bool = True) -> str:
-        """The folder exists with that mode and owner (`fix=False`: an existing one is left
-        as it is)."""
+        """The folder exists: created with that mode and owner when missing. An existing one
+        is given them only with `fix` (a folder the installer owns); otherwise it is left as
+        it is, and said with its own mode."""
         real = self.host_path(path)
-        what = f"{path} ({mode:04o})"
         if not os.path.lexists(real):
             if not self.dry_run:
                 self._make_parents(real)
                 os.mkdir(real, mode)
                 self._set(real, mode, owner)
-            return self.say("created", what)
+            return self.say("created", f"{path} ({mode:04o})")
         if not os.path.isdir(real) or os.path.islink(real):
             raise InstallError(f"{real} existe et n'est pas un dossier")
-        return self._fix(real, mode, owner, what) if fix else self.say("unchanged", what)
+        if fix:
+            return self._fix(real, mode, owner, f"{path} ({mode:04o})")
+        return self.say("unchanged", f"{path} ({stat.S_IMODE(os.lstat(real).st_mode):04o})")
+
+    def data_folders(self, folders: Sequence[str], owned: Sequence[str], owner: Owner,
+                     user: str) -> list:
+        """The folders the server writes; returns those given to the service (0700, its own):
+        the ones created now and the installer's own (`owned`). Any other existing folder may
+        be shared, or the system's: left as it is, with a note if `user` may not write there."""
+        given = []
+        for folder in folders:
+            if folder in owned or not os.path.lexists(self.host_path(folder)):
+                self.folder(folder, 0o700, owner)
+                given.append(folder)
+            else:
+                self.folder(folder, 0o700, owner, fix=False)
+                if not self.writable_by(folder, owner):
+                    self.note(f"{folder} existait : ni ses droits ni son propriétaire ne sont "
+                              f"changés, le compte {user} doit pouvoir y écrire")
+        return given
+
+    def writable_by(self, path: str, owner: Owner) -> bool:
+        """Whether the account `owner` may create files in the folder, as its owner, group and
+        mode say (supplementary groups and ACLs unseen); False when the account is unknown."""
+        if owner is None:
+            return False
+        info = os.stat(self.host_path(path))
+        if info.st_uid == owner[0]:
+            needed = stat.S_IWUSR | stat.S_IXUSR
+        elif info.st_gid == owner[1]:
+            needed = stat.S_IWGRP | stat.S_IXGRP
+        else:
+            needed = stat.S_IWOTH | stat.S_IXOTH
+        return info.st_mode & needed == needed
 
     def file(self, path: str, content: bytes, mode: int, owner: Owner, *, keep: bool = False,
              detail: str = "", new_state: str = "created", show: bool = False) -> str:
