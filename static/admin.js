@@ -21,6 +21,10 @@ async function send(method, path, body, headers) {
     const error = new Error((data && data.detail) || `Erreur ${response.status}`);
     error.status = response.status;
     error.problem = data;
+    if (response.status === 401 && document.body.dataset.session === "oui"
+        && !path.startsWith("/auth/")) {
+      sessionEnded();  // revoked or expired meanwhile: every page says so the same way
+    }
     throw error;
   }
   return {data, response};
@@ -113,7 +117,15 @@ function signedOut() {
   if (stream) stream.close();
   stream = null;
   document.body.dataset.session = "non";
+  document.querySelectorAll("dialog[open]").forEach((dialog) => dialog.close());
   showLogin();
+}
+
+// The server no longer knows the session (revoked by an admin, expired): the login form,
+// saying why. What was typed in the page's forms stays for after the new login.
+function sessionEnded() {
+  signedOut();
+  $("erreur-identifiant").textContent = "Votre session a pris fin : reconnectez-vous pour continuer.";
 }
 
 async function logout() {
@@ -148,10 +160,20 @@ function follow() {
     if (shown) { shown.textContent = text; shown.className = `pastille ${state}`; }
   };
   stream.addEventListener("open", () => badge("en direct", "ok"));
-  stream.addEventListener("error", () => badge("reconnexion…", ""));
+  stream.addEventListener("error", async () => {
+    badge("reconnexion…", "");
+    // A stream the browser gave up (a 401: it never retries) means the session may be over.
+    if (stream && stream.readyState === EventSource.CLOSED) {
+      stream = null;
+      if (await whoAmI() === null) sessionEnded();
+      else follow();
+    }
+  });
   const refresh = () => {
     clearTimeout(pending);  // a burst of changes: one reload
-    pending = setTimeout(() => current().load(), 200);
+    pending = setTimeout(() => current().load().catch((error) => {
+      if (error.status !== 401) throw error;  // a 401 has shown the login form already
+    }), 200);
   };
   stream.addEventListener("change", refresh);
   stream.addEventListener("resync", refresh);

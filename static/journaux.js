@@ -152,10 +152,7 @@ async function pollServerLog() {
     serverLog.last = answer.dernier;
     serverState("en direct", "ok");
   } catch (error) {
-    if (error.status === 401) {  // session revoked meanwhile
-      signedOut();
-      return;
-    }
+    if (error.status === 401) return;  // session revoked meanwhile: admin.js said so
     serverState(`interrompu : ${error.message}`, "");
   } finally {
     if (round === serverLog.round) serverLog.busy = false;

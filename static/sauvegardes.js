@@ -43,15 +43,9 @@ function summary(counts) {
          + `${plural(counts.chauffeurs, "chauffeur")}`;
 }
 
-// A refused session (revoked, expired; a restore keeps the sessions table, yet any answer may
-// be a 401): the login form, saying why. What was typed in the forms stays for after it.
-function ended(error) {
-  if (error.status !== 401) return false;
-  document.querySelectorAll("dialog[open]").forEach((dialog) => dialog.close());
-  signedOut();
-  $("erreur-identifiant").textContent = "Votre session a pris fin : reconnectez-vous pour continuer.";
-  return true;
-}
+// A refused session (revoked, expired): admin.js has shown the login form, saying why; the
+// page only stops what it was doing. What was typed in the forms stays for after it.
+const ended = (error) => error.status === 401;
 
 function fieldError(form, name, text) {
   $(`erreur-${name}`).textContent = text;

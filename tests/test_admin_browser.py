@@ -165,3 +165,22 @@ def test_what_clients_typed_shows_as_inert_text_on_every_screen(admin_server, pa
         assert page.title() != "pris"
     screenshot(page, "texte-inerte")
     assert page.console_errors == []
+
+
+def test_a_dashboard_whose_session_is_revoked_says_so_instead_of_waiting(admin_server, page):
+    base, port, _ = admin_server
+    log_in(page, base, "ADMIN")
+    sync_api.expect(page.locator("#direct")).to_have_text("en direct")
+    status, api = get_json(port, "/auth/login", body={"username": "ADMIN", "hostname": "PC-API"})
+    status, sessions = get_json(port, "/admin/sessions", token=api["access_token"])
+    browser_sessions = [s for s in sessions if s["hostname"] == "navigateur"]
+    for session in browser_sessions:
+        assert get_json(port, f"/admin/sessions/{session['id']}", token=api["access_token"],
+                        method="DELETE")[0] == 204
+    # The server ends the event stream; the browser's retry gets a 401 and gives up: the page
+    # asks who it is and shows the login form, saying why.
+    sync_api.expect(page.locator("#connexion")).to_be_visible(timeout=20_000)
+    sync_api.expect(page.locator("#erreur-identifiant")).to_have_text(
+        "Votre session a pris fin : reconnectez-vous pour continuer.")
+    # Chromium reports the refused requests themselves; nothing else may be in the console.
+    assert all("status of 401" in text for text in page.console_errors), page.console_errors

@@ -107,7 +107,8 @@ def get_json(port: int, path: str, timeout: float = 5, body: object = None,
     )
     try:
         with _OPENER.open(request, timeout=timeout) as response:
-            return response.status, json.loads(response.read().decode("utf-8"))
+            raw = response.read()
+            return response.status, json.loads(raw.decode("utf-8")) if raw else None
     except urllib.error.HTTPError as exc:
         with exc:
             return exc.code, exc.read().decode("utf-8", "replace")
