@@ -1,8 +1,10 @@
 -- Backups (owner: rules/backup_files.py): the description a backup file carries about itself,
 -- the content fingerprint of the planning, and the restore of the planning from a backup
 -- attached as `sauvegarde`. The planning tables, parents first: skills, chauffeurs,
--- chauffeur_competences, absences, voyages, voyage_competences, missions. Each fingerprint
--- and copy names every column of its table (tests/rules/test_backup_files.py checks it).
+-- chauffeur_competences, absences, vehicules, vehicule_indisponibilites, voyages,
+-- voyage_competences, missions, jours_valides (the validated days go with their missions).
+-- Each fingerprint and copy names every column of its table (tests/rules/test_backup_files.py
+-- checks it).
 
 -- name: create_description_table
 -- The table, inside a backup file only, that holds its description (one JSON document).
@@ -83,6 +85,22 @@ SELECT count(*) AS rows,
                                           updated_at, updated_by))), 0) AS checksum
   FROM absences
 
+-- name: fingerprint_vehicules
+-- Row count and checksum of one table.
+SELECT count(*) AS rows,
+       coalesce(sum(row_digest(json_array(id, immatriculation, type, competence_requise, actif,
+                                          notes, version, created_at, created_by, updated_at,
+                                          updated_by))), 0) AS checksum
+  FROM vehicules
+
+-- name: fingerprint_vehicule_indisponibilites
+-- Row count and checksum of one table.
+SELECT count(*) AS rows,
+       coalesce(sum(row_digest(json_array(id, vehicule_id, date_debut, date_fin, motif,
+                                          commentaire, version, created_at, created_by,
+                                          updated_at, updated_by))), 0) AS checksum
+  FROM vehicule_indisponibilites
+
 -- name: fingerprint_voyages
 -- Row count and checksum of one table.
 SELECT count(*) AS rows,
@@ -102,11 +120,18 @@ SELECT count(*) AS rows,
 -- Row count and checksum of one table.
 SELECT count(*) AS rows,
        coalesce(sum(row_digest(json_array(id, date_mission, destination, origine, voyage_id,
-                                          chauffeur_id, vehicule, heure_debut, heure_fin, statut,
-                                          remarques, prix_cents, cout_cents, source_id, version,
-                                          created_at, created_by, updated_at, updated_by))), 0)
+                                          chauffeur_id, vehicule, vehicule_id, heure_debut,
+                                          heure_fin, statut, remarques, prix_cents, cout_cents,
+                                          source_id, copie_de, version, created_at, created_by,
+                                          updated_at, updated_by))), 0)
        AS checksum
   FROM missions
+
+-- name: fingerprint_jours_valides
+-- Row count and checksum of one table.
+SELECT count(*) AS rows,
+       coalesce(sum(row_digest(json_array(date, valide_par, valide_le))), 0) AS checksum
+  FROM jours_valides
 
 -- name: large_cache
 -- A 256 MiB page cache for the restore's copy (a million missions: 29 s down to 17 s).
@@ -120,6 +145,10 @@ PRAGMA cache_size = -2000
 -- Give back the memory the large cache held.
 PRAGMA shrink_memory
 
+-- name: clear_jours_valides
+-- Empty a planning table before the restore fills it.
+DELETE FROM main.jours_valides
+
 -- name: clear_missions
 -- Empty a planning table before the restore fills it (children first).
 DELETE FROM main.missions
@@ -131,6 +160,14 @@ DELETE FROM main.voyage_competences
 -- name: clear_voyages
 -- Empty a planning table before the restore fills it.
 DELETE FROM main.voyages
+
+-- name: clear_vehicule_indisponibilites
+-- Empty a planning table before the restore fills it.
+DELETE FROM main.vehicule_indisponibilites
+
+-- name: clear_vehicules
+-- Empty a planning table before the restore fills it.
+DELETE FROM main.vehicules
 
 -- name: clear_absences
 -- Empty a planning table before the restore fills it.
@@ -179,6 +216,23 @@ SELECT id, chauffeur_id, date_debut, date_fin, motif, commentaire, version,
        created_at, created_by, updated_at, updated_by
   FROM sauvegarde.absences
 
+-- name: copy_vehicules
+-- Fill a planning table from the attached backup.
+INSERT INTO main.vehicules (id, immatriculation, type, competence_requise, actif, notes, version,
+                            created_at, created_by, updated_at, updated_by)
+SELECT id, immatriculation, type, competence_requise, actif, notes, version,
+       created_at, created_by, updated_at, updated_by
+  FROM sauvegarde.vehicules
+
+-- name: copy_vehicule_indisponibilites
+-- Fill a planning table from the attached backup.
+INSERT INTO main.vehicule_indisponibilites (id, vehicule_id, date_debut, date_fin, motif,
+                                            commentaire, version, created_at, created_by,
+                                            updated_at, updated_by)
+SELECT id, vehicule_id, date_debut, date_fin, motif,
+       commentaire, version, created_at, created_by, updated_at, updated_by
+  FROM sauvegarde.vehicule_indisponibilites
+
 -- name: copy_voyages
 -- Fill a planning table from the attached backup.
 INSERT INTO main.voyages (id, code, nom, origine, destination, heure_debut, heure_fin, jours, actif,
@@ -196,10 +250,17 @@ SELECT voyage_id, skill_code
 -- name: copy_missions
 -- Fill a planning table from the attached backup.
 INSERT INTO main.missions (id, date_mission, destination, origine, voyage_id, chauffeur_id,
-                           vehicule, heure_debut, heure_fin, statut, remarques, prix_cents,
-                           cout_cents, source_id, version, created_at, created_by, updated_at,
-                           updated_by)
+                           vehicule, vehicule_id, heure_debut, heure_fin, statut, remarques,
+                           prix_cents, cout_cents, source_id, copie_de, version, created_at,
+                           created_by, updated_at, updated_by)
 SELECT id, date_mission, destination, origine, voyage_id, chauffeur_id,
-       vehicule, heure_debut, heure_fin, statut, remarques, prix_cents,
-       cout_cents, source_id, version, created_at, created_by, updated_at, updated_by
+       vehicule, vehicule_id, heure_debut, heure_fin, statut, remarques,
+       prix_cents, cout_cents, source_id, copie_de, version, created_at, created_by, updated_at,
+       updated_by
   FROM sauvegarde.missions
+
+-- name: copy_jours_valides
+-- Fill a planning table from the attached backup.
+INSERT INTO main.jours_valides (date, valide_par, valide_le)
+SELECT date, valide_par, valide_le
+  FROM sauvegarde.jours_valides

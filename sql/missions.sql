@@ -8,19 +8,22 @@
 
 -- name: mission_by_id
 -- One mission by id.
-SELECT id, date_mission, destination, origine, voyage_id, chauffeur_id, vehicule,
+SELECT id, date_mission, destination, origine, voyage_id, chauffeur_id, vehicule, vehicule_id,
        heure_debut, heure_fin, statut, remarques, prix_cents, cout_cents, version,
        created_at, created_by, updated_at, updated_by
   FROM missions
  WHERE id = :id
 
 -- name: missions_by_date
--- Missions of one day, by start time (those without a time first).
+-- Missions of one day, by start time (those without a time first), and who validated the day
+-- and when (NULL when it is open).
 SELECT json_group_array(json(CASE WHEN :finance THEN document
                                   ELSE json_remove(document, '$.prix', '$.cout') END)) AS page,
        (SELECT count(*)
           FROM missions
-         WHERE date_mission = :date_mission) AS total_count
+         WHERE date_mission = :date_mission) AS total_count,
+       (SELECT valide_par FROM jours_valides WHERE date = :date_mission) AS valide_par,
+       (SELECT valide_le FROM jours_valides WHERE date = :date_mission) AS valide_le
   FROM (SELECT document
           FROM mission_documents
          WHERE date_mission = :date_mission
@@ -96,13 +99,14 @@ SELECT id, date_mission, destination, voyage_id, chauffeur_id, heure_debut, heur
  ORDER BY date_mission, heure_debut, id
 
 -- name: insert_mission
--- Create a mission; `source_id`: its id in the files it is imported from (else NULL).
+-- Create a mission; `source_id`: its id in the files it is imported from (else NULL);
+-- `copie_de`: the mission it copies (POST /missions/copy, else NULL).
 INSERT INTO missions (date_mission, destination, origine, voyage_id, chauffeur_id, vehicule,
-                      heure_debut, heure_fin, statut, remarques, prix_cents, cout_cents, source_id,
-                      version, created_at, created_by, updated_at, updated_by)
+                      vehicule_id, heure_debut, heure_fin, statut, remarques, prix_cents, cout_cents,
+                      source_id, copie_de, version, created_at, created_by, updated_at, updated_by)
 VALUES (:date_mission, :destination, :origine, :voyage_id, :chauffeur_id, :vehicule,
-        :heure_debut, :heure_fin, :statut, :remarques, :prix_cents, :cout_cents, :source_id,
-        1, :now, :by, :now, :by)
+        :vehicule_id, :heure_debut, :heure_fin, :statut, :remarques, :prix_cents, :cout_cents,
+        :source_id, :copie_de, 1, :now, :by, :now, :by)
 
 -- name: update_mission
 -- Change a mission if it is still at the expected version; rowcount 0 means stale.
@@ -113,6 +117,7 @@ UPDATE missions
        voyage_id    = :voyage_id,
        chauffeur_id = :chauffeur_id,
        vehicule     = :vehicule,
+       vehicule_id  = :vehicule_id,
        heure_debut  = :heure_debut,
        heure_fin    = :heure_fin,
        statut       = :statut,

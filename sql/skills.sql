@@ -19,9 +19,10 @@ SELECT id, code, libelle, version, created_at, created_by, updated_at, updated_b
  WHERE code = :code
 
 -- name: skill_uses
--- How many chauffeurs hold a skill and how many voyages require it.
+-- How many chauffeurs hold a skill, and how many voyages and vehicles require it.
 SELECT (SELECT count(*) FROM chauffeur_competences WHERE skill_code = :code) AS chauffeurs,
-       (SELECT count(*) FROM voyage_competences WHERE skill_code = :code) AS voyages
+       (SELECT count(*) FROM voyage_competences WHERE skill_code = :code) AS voyages,
+       (SELECT count(*) FROM vehicules WHERE competence_requise = :code) AS vehicules
 
 -- name: insert_skill
 -- Add a skill to the catalogue.

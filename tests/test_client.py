@@ -319,6 +319,26 @@ def test_voyages_chauffeurs_their_absences_and_skills_and_the_catalogue(server, 
     assert admin.delete_voyage(voyage) is None
 
 
+def test_a_day_copied_then_validated_then_reopened(server, admin):
+    planner = logged_in(server, admin, "planner")
+    day, target = a_new_day(), a_new_day()
+    original = planner.create_mission({"date_mission": day, "destination": "Lyon", "heure_debut": "06:00"})
+    copied = planner.copy_missions({"date_source": day, "date_cible": target, "chauffeurs": True})
+    [copy] = copied["creees"]
+    assert (copy["date_mission"], copy["destination"], copied["non_repris"]) == (target, "Lyon", [])
+    again = planner.copy_missions({"date_source": day, "date_cible": target})
+    assert again["existantes"] == [{"mission_source_id": original["id"], "mission_id": copy["id"]}]
+
+    jour = admin.validate_jour(target)
+    assert jour["valide"] and jour["valide_par"] == "ADMIN" and admin.get_jour(target) == jour
+    with pytest.raises(ConflictError) as refused:
+        planner.update_mission(copy, {"remarques": "quai 2"})
+    assert refused.value.code == "jour_valide" and refused.value.problem["jours"] == [jour]
+    assert "validé par ADMIN" in refused.value.detail
+    assert admin.reopen_jour(target)["valide"] is False
+    assert planner.update_mission(copy, {"remarques": "quai 2"})["remarques"] == "quai 2"
+
+
 def test_users_sessions_backups_statistics_and_the_server(server, admin):
     username = f"PLANIF.C{next(_numbers)}"
     user = admin.create_user({"username": username, "role": "planner", "display_name": "Planif"})

@@ -35,11 +35,14 @@ from .web.routes import (
     competences,
     events,
     exports,
+    jours,
     missions,
     pages,
     skills,
     stats,
     system,
+    vehicle_unavailability,
+    vehicules,
     voyages,
 )
 from .web.routes import auth as auth_routes
@@ -74,8 +77,8 @@ log = logging.getLogger(__name__)
 
 # Registration order: the order of the OpenAPI document's sections (tags).
 ROUTE_MODULES = (system, pages, auth_routes, user_routes, session_routes, log_routes, backups,
-                 settings_routes, missions, exports, voyages, chauffeurs, absences, competences, skills,
-                 events, stats)
+                 settings_routes, missions, jours, exports, voyages, chauffeurs, absences, competences,
+                 skills, vehicules, vehicle_unavailability, events, stats)
 SESSION_PURGE_SECONDS = 15 * 60
 ACTIVITY_RETENTION_SECONDS = 6 * 3600
 

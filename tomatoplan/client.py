@@ -57,8 +57,7 @@ class NotFoundError(TomatoPlanError):
 
 
 class ConflictError(TomatoPlanError):
-    """409 (refused assignment: `problems`; missing reference: `errors`) or 412 (changed since
-    it was read: `current`)."""
+    """409 (refused assignment: `problems`; missing reference: `errors`) or 412 (stale: `current`)."""
 
 
 class ValidationError(TomatoPlanError):
@@ -101,8 +100,7 @@ def _routed(verb: str, template: str, doc: Optional[str] = None) -> Any:
     return mark
 
 
-def _route(verb: str, template: str, doc: str, body: bool = False, paged: bool = False,
-           limit: Optional[int] = None) -> Any:
+def _route(verb: str, path: str, doc: str, body: bool = False, paged: bool = False, limit: int = 0) -> Any:
     """A method for one route. Positional arguments fill the path's {}: the last may be the record
     as read, its `version` going into If-Match (or version=N); then with `body` comes the body (a
     dict, or bytes). Keyword arguments make the query string; `paged`: every page unless limit=N."""
@@ -111,16 +109,15 @@ def _route(verb: str, template: str, doc: str, body: bool = False, paged: bool =
         if ids and isinstance(ids[-1], dict):
             ids, version = (*ids[:-1], ids[-1]["id"]), ids[-1].get("version") if version is None else version
         if paged:
-            size, offset = query.pop("limit", limit), query.pop("offset", 0)
-            return self._list(_path(template, ids), query, size, offset)
+            size, offset = query.pop("limit", limit or None), query.pop("offset", 0)
+            return self._list(_path(path, ids), query, size, offset)
         headers = {} if version is None else {"If-Match": f'"{version}"'}
-        return self._request(verb, _path(template, ids) + _query(query), sent, headers)[1]
-    return _routed(verb, template, doc)(method)
+        return self._request(verb, _path(path, ids) + _query(query), sent, headers)[1]
+    return _routed(verb, path, doc)(method)
 
 
 class TomatoPlanClient:
-    """One TomatoPlan server's API. After a 401 (session expired or revoked) it logs in again, once,
-    and retries. One connection a request: threads may share a client."""
+    """One server's API; after a 401 it logs in again, once, and retries; threads may share it."""
 
     def __init__(self, base_url: str, *, connect_timeout: float = 5.0, timeout: float = 30.0,
                  events_timeout: float = 60.0, page_size: int = 1000):
@@ -152,13 +149,17 @@ class TomatoPlanClient:
     me = _route("GET", "/auth/me", "L'utilisateur connecté : rôle, permissions, session.")
     get_missions_by_date = _route("GET", "/missions/by-date/{}", "Les missions d'un jour.", paged=True)
     update_mission_finance = _route("PUT", "/missions/{}/finance", "Prix et coût d'une mission.", body=True)
-    get_mission_history = _route("GET", "/missions/{}/history", "Historique d'une mission.")
     get_missions_csv = _route("GET", "/missions.csv", "Missions en CSV pour Excel (octets), filtrées.")
-    get_voyage_history = _route("GET", "/voyages/{}/history", "Historique d'un voyage.")
-    get_chauffeur_history = _route("GET", "/chauffeurs/{}/history", "Historique d'un chauffeur.")
-    generate_missions = _route("POST", "/missions/generate", "Missions des voyages : {\"date\": ...} ou "
-                               "{\"date_debut\": ..., \"date_fin\": ...} (31 jours au plus).", body=True)
+    get_mission_history, get_voyage_history, get_chauffeur_history, get_vehicule_history = (
+        _route("GET", f"/{plural}/{{}}/history", f"Historique d'un enregistrement ({plural}).")
+        for plural in ("missions", "voyages", "chauffeurs", "vehicules"))
+    generate_missions = _route("POST", "/missions/generate", "Générer les missions des voyages.", body=True)
+    copy_missions = _route("POST", "/missions/copy", "Copier les missions d'un jour sur un autre.", body=True)
+    get_jour = _route("GET", "/jours/{}", "Un jour : validé ou non, par qui, quand.")
+    validate_jour, reopen_jour = (_route(verb, "/jours/{}/validation", doc) for verb, doc in (
+        ("POST", "Valider un jour (planner_advanced, admin)."), ("DELETE", "Rouvrir un jour validé.")))
     get_chauffeurs_disponibles = _route("GET", "/chauffeurs/disponibles/{}", "Chauffeurs libres un jour.")
+    get_vehicules_disponibles = _route("GET", "/vehicules/disponibles/{}", "Véhicules libres un jour.")
     get_dashboard = _route("GET", "/stats/dashboard", "Tableau de bord (date=... pour un autre jour).")
     get_recent_activity = _route("GET", "/stats/activity/recent", "Journal d'activité (100 lignes ; "
                                  "limit=None : tout).", paged=True, limit=100)
@@ -213,10 +214,8 @@ class TomatoPlanClient:
                     raise
                 refused = token  # log in again, once
                 continue
-            except (NetworkError, ServerError):
-                pass
-            except TomatoPlanError as exc:
-                if exc.status != 429:  # 429: too many streams open, wait
+            except TomatoPlanError as exc:  # no server, or 429: too many streams open, wait
+                if not isinstance(exc, (NetworkError, ServerError)) and exc.status != 429:
                     raise
             time.sleep(delay)
             delay = min(delay * 2, max_delay)
@@ -286,7 +285,8 @@ _RECORDS = [("mission", "/missions", "Missions (force=True : passer outre un 409
             ("absence", "/chauffeurs/{}/absences", "Absences (le chauffeur d'abord)", True),
             ("chauffeur_competence", "/chauffeurs/{}/competences", "Compétences d'un chauffeur", False),
             ("competence", "/competences", "Catalogue des compétences", False),
-            ("user", "/admin/users", "Utilisateurs", True)]
+            ("user", "/admin/users", "Utilisateurs", True), ("vehicule", "/vehicules", "Véhicules", True),
+            ("indisponibilite", "/vehicules/{}/indisponibilites", "Indisponibilités d'un véhicule", True)]
 for _name, _path_of, _label, _paged in _RECORDS:
     for _method_name, _method in (
             (f"get_{_name}s", _route("GET", _path_of, f"{_label} : la liste.", paged=_paged)),

@@ -7,7 +7,8 @@ from tomatoplan.web.state import DB
 # 2024-01-15 is a Monday.
 MONDAY = "2024-01-15"
 PLANNING_TABLES = ("missions", "voyages", "voyage_competences", "chauffeurs",
-                   "chauffeur_competences", "absences", "skills")
+                   "chauffeur_competences", "absences", "skills", "vehicules",
+                   "vehicule_indisponibilites", "jours_valides")
 
 
 async def created(response) -> dict:
@@ -42,6 +43,18 @@ async def add_competence(api, chauffeur_id: int, code: str, date_expiration=None
         "code": code, "date_expiration": date_expiration}))
 
 
+async def make_vehicule(api, immatriculation: str = "AB-123-CD", type: str = "tracteur",
+                        **fields) -> dict:
+    return await created(await api.post("/vehicules", json={
+        "immatriculation": immatriculation, "type": type, **fields}))
+
+
+async def add_indisponibilite(api, vehicule_id: int, date_debut: str, date_fin: str,
+                              motif: str = "maintenance") -> dict:
+    return await created(await api.post(f"/vehicules/{vehicule_id}/indisponibilites", json={
+        "date_debut": date_debut, "date_fin": date_fin, "motif": motif}))
+
+
 async def stored(client) -> dict:
     """Every row of the planning tables and the number of planning activity lines: compare
     before/after a refused request to prove nothing changed."""
@@ -51,7 +64,7 @@ async def stored(client) -> dict:
             snapshot[table] = await session.fetch_all(f"SELECT * FROM {table} ORDER BY 1")
         snapshot["activity_lines"] = await session.fetch_value(
             "SELECT count(*) FROM activity_log WHERE entity IN ('mission', 'voyage', 'chauffeur', "
-            "'absence', 'competence', 'skill')")
+            "'absence', 'competence', 'skill', 'vehicule', 'indisponibilite', 'jour')")
     return snapshot
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers.planning import MONDAY, make_chauffeur, make_mission, make_voyage
+from tests.helpers.planning import (
+    MONDAY,
+    add_indisponibilite,
+    make_chauffeur,
+    make_mission,
+    make_vehicule,
+    make_voyage,
+)
 
 
 async def _new_absence(admin, chauffeur_id: int) -> dict:
@@ -27,9 +34,11 @@ async def _new_skill(admin, code: str = "HAYON") -> dict:
     return await response.json()
 
 
-@pytest.mark.parametrize("kind", ["mission", "voyage", "chauffeur", "absence", "competence", "skill"])
+@pytest.mark.parametrize("kind", ["mission", "voyage", "chauffeur", "absence", "competence", "skill",
+                                  "vehicule", "indisponibilite"])
 async def test_a_deleted_records_id_is_never_given_again(admin, kind):
     chauffeur = await make_chauffeur(admin)
+    await make_vehicule(admin)
     make, path = {
         "mission": (lambda: make_mission(admin), "/missions/{id}"),
         "voyage": (lambda: make_voyage(admin, code="LIGNE"), "/voyages/{id}"),
@@ -39,12 +48,15 @@ async def test_a_deleted_records_id_is_never_given_again(admin, kind):
         "competence": (lambda: _new_competence(admin, chauffeur["id"]),
                        f"/chauffeurs/{chauffeur['id']}/competences/{{id}}"),
         "skill": (lambda: _new_skill(admin), "/competences/{id}"),
+        "vehicule": (lambda: make_vehicule(admin, immatriculation="EF-456-GH"), "/vehicules/{id}"),
+        "indisponibilite": (lambda: add_indisponibilite(admin, 1, MONDAY, MONDAY),
+                            "/vehicules/1/indisponibilites/{id}"),
     }[kind]
     first = await make()
     assert (await admin.delete(path.format(id=first["id"]))).status == 204
     second = await make()
     assert second["id"] > first["id"]
-    if kind in ("mission", "voyage", "chauffeur"):
+    if kind in ("mission", "voyage", "chauffeur", "vehicule"):
         history = await (await admin.get(path.format(id=second["id"]) + "/history")).json()
         assert [line["action"] for line in history] == ["create"]
 

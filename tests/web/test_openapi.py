@@ -55,5 +55,5 @@ async def test_the_documents_sections_come_in_the_order_planners_and_admins_read
     assert [tag["name"] for tag in document["tags"]] == [
         "Système", "Authentification", "Administration : utilisateurs", "Administration : sessions",
         "Administration : journaux", "Administration : sauvegardes",
-        "Administration : configuration", "Missions", "Voyages", "Chauffeurs",
-        "Compétences (catalogue)", "Événements", "Statistiques"]
+        "Administration : configuration", "Missions", "Jours", "Voyages", "Chauffeurs",
+        "Compétences (catalogue)", "Véhicules", "Événements", "Statistiques"]

@@ -9,8 +9,10 @@ from tests.helpers.planning import (
     MONDAY,
     add_absence,
     add_competence,
+    add_indisponibilite,
     make_chauffeur,
     make_mission,
+    make_vehicule,
     make_voyage,
     stored,
 )
@@ -29,6 +31,7 @@ ROUTES = [
     ("PUT", "/missions/1", {"remarques": "vu"}, P.WRITE_MISSIONS, 200),
     ("PUT", "/missions/1/finance", {"prix": "10.00"}, P.WRITE_FINANCE, 200),
     ("POST", "/missions/generate", {"date": MONDAY}, P.WRITE_MISSIONS, 201),
+    ("POST", "/missions/copy", {"date_source": MONDAY, "date_cible": "2024-01-22"}, P.WRITE_MISSIONS, 201),
     ("GET", "/missions/1/history", None, P.READ_HISTORY, 200),
     ("DELETE", "/missions/2", None, P.WRITE_MISSIONS, 204),
     ("GET", "/voyages", None, P.READ_PLANNING, 200),
@@ -60,6 +63,22 @@ ROUTES = [
     ("POST", "/competences", {"code": "HAYON"}, P.WRITE_CHAUFFEURS, 201),
     ("PUT", "/competences/1", {"libelle": "Permis C"}, P.WRITE_CHAUFFEURS, 200),
     ("DELETE", "/competences/2", None, P.WRITE_CHAUFFEURS, 204),
+    ("GET", "/vehicules", None, P.READ_PLANNING, 200),
+    ("GET", "/vehicules/1", None, P.READ_PLANNING, 200),
+    ("GET", "/vehicules/disponibles/2024-01-15", None, P.READ_PLANNING, 200),
+    ("POST", "/vehicules", {"immatriculation": "ef 456 gh", "type": "porteur"}, P.WRITE_VEHICULES, 201),
+    ("PUT", "/vehicules/1", {"notes": "x"}, P.WRITE_VEHICULES, 200),
+    ("GET", "/vehicules/1/history", None, P.READ_HISTORY, 200),
+    ("DELETE", "/vehicules/2", None, P.WRITE_VEHICULES, 204),
+    ("GET", "/vehicules/1/indisponibilites", None, P.READ_PLANNING, 200),
+    ("GET", "/vehicules/1/indisponibilites/1", None, P.READ_PLANNING, 200),
+    ("POST", "/vehicules/1/indisponibilites", {"date_debut": "2024-02-01", "date_fin": "2024-02-02"},
+     P.WRITE_VEHICULES, 201),
+    ("PUT", "/vehicules/1/indisponibilites/1", {"commentaire": "x"}, P.WRITE_VEHICULES, 200),
+    ("DELETE", "/vehicules/1/indisponibilites/1", None, P.WRITE_VEHICULES, 204),
+    ("GET", "/jours/2024-01-15", None, P.READ_PLANNING, 200),
+    ("POST", "/jours/2024-01-15/validation", None, P.VALIDATE_DAYS, 201),
+    ("DELETE", "/jours/2024-01-15/validation", None, P.VALIDATE_DAYS, 200),
 ]
 
 
@@ -73,6 +92,9 @@ async def _planning(admin):
     await make_mission(admin)
     await add_absence(admin, 1, "2024-03-01", "2024-03-02")
     await add_competence(admin, 1, "ADR")
+    await make_vehicule(admin)
+    await make_vehicule(admin, immatriculation="CD-456-EF")
+    await add_indisponibilite(admin, 1, "2024-03-01", "2024-03-02")
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -102,7 +124,8 @@ async def test_the_table_covers_every_planning_route(client):
     from tomatoplan.web.openapi import documented_routes
 
     served = {(method, _shape(path)) for method, path, _ in documented_routes(client.app)
-              if path.startswith(("/missions", "/voyages", "/chauffeurs", "/competences"))}
+              if path.startswith(("/missions", "/voyages", "/chauffeurs", "/competences", "/vehicules",
+                                   "/jours"))}
     assert {(method, _shape(path)) for method, path, *_ in ROUTES} == served
 
 

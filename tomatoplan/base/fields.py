@@ -10,12 +10,15 @@ from typing import Any, Optional, Sequence
 
 from .formats import (
     DATE_PATTERN,
+    PLATE_DETAIL,
+    PLATE_PATTERN,
     SPACE,
     SPACES,
     WEEKDAY_PATTERN,
     FieldError,
     is_utf8,
     parse_date,
+    parse_plate,
     parse_time,
     parse_weekday,
 )
@@ -113,6 +116,22 @@ class Text(Field):
         if self.min_length:
             schema["minLength"] = self.min_length
         return schema
+
+
+class Plate(Text):
+    """A French number plate as typed ("ab123cd", "AB 123 CD"), kept normalised ("AB-123-CD";
+    the older FNI plates as "1234 AB 56"): see formats.PLATE_PATTERN."""
+
+    def __init__(self, description: str = "", **kwargs: Any):
+        super().__init__(description, min_length=1, max_length=20, pattern=PLATE_PATTERN, **kwargs)
+
+    def check(self, value: Any) -> Any:
+        try:
+            return parse_plate(super().check(value))
+        except FieldError as exc:
+            if exc.code != "format":
+                raise
+            raise FieldError("format", PLATE_DETAIL) from None
 
 
 class Choice(Field):

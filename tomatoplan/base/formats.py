@@ -92,3 +92,29 @@ def parse_weekday(value: str) -> str:
             return day
     raise FieldError("choice", "Jour attendu : lundi, mardi, mercredi, jeudi, vendredi, samedi "
                                "ou dimanche (ou ses trois premières lettres : lun., mar.…).")
+
+
+# A French number plate as a planner types it (any case; a space or a dash, or nothing,
+# between the groups), as the OpenAPI document states it: SIV, the format since 2009
+# ("AB-123-CD": no I, O or U, no 000), or FNI, the one before it ("1234 AB 56": a department,
+# 2A/2B, or 971-976), which a truck registered before 2009 and never re-registered still carries.
+_SIV_LETTERS = "[A-HJ-NP-TV-Za-hj-np-tv-z]{2}"
+_SIV = rf"{_SIV_LETTERS}[ -]?(?:00[1-9]|0[1-9][0-9]|[1-9][0-9]{{2}})[ -]?{_SIV_LETTERS}"
+_FNI = (r"[1-9][0-9]{0,3}[ -]?[A-Za-z]{1,3}[ -]?"
+        r"(?:0[1-9]|1[0-9]|2[1-9ABab]|[3-8][0-9]|9[0-5]|97[1-6])")
+PLATE_PATTERN = f"(?:{_SIV}|{_FNI})"
+PLATE_DETAIL = ("Immatriculation attendue au format SIV (AB-123-CD, sans I, O ni U) ou FNI "
+                "(1234 AB 56).")
+
+
+def parse_plate(value: str) -> str:
+    """"ab123cd", "AB 123 CD" -> "AB-123-CD"; "1234ab56" -> "1234 AB 56"."""
+    if not re.fullmatch(PLATE_PATTERN, value):
+        raise FieldError("format", PLATE_DETAIL)
+    compact = re.sub("[ -]", "", value).upper()
+    siv = re.fullmatch(r"([A-Z]{2})([0-9]{3})([A-Z]{2})", compact)
+    if siv:
+        return "-".join(siv.groups())
+    fni = re.fullmatch(r"([0-9]+)([A-Z]+)([0-9][0-9AB][0-9]?)", compact)
+    assert fni is not None  # the pattern above held
+    return " ".join(fni.groups())

@@ -14,9 +14,11 @@ class Permission(str, enum.Enum):
     WRITE_MISSIONS = "missions.write"
     WRITE_VOYAGES = "voyages.write"
     WRITE_CHAUFFEURS = "chauffeurs.write"
+    WRITE_VEHICULES = "vehicules.write"
     READ_HISTORY = "history.read"
     READ_FINANCE = "finance.read"
     WRITE_FINANCE = "finance.write"
+    VALIDATE_DAYS = "jours.validate"
     ADMIN = "admin"
 
     @property
@@ -29,13 +31,16 @@ PUBLIC = "public"                # anyone, no token (health, login, docs)
 AUTHENTICATED = "authenticated"  # any valid session (who am I, log out)
 
 PERMISSION_LABELS = {
-    Permission.READ_PLANNING: "Lire le planning (missions, voyages, chauffeurs, disponibilités, dashboard)",
+    Permission.READ_PLANNING: "Lire le planning (missions, voyages, chauffeurs, véhicules, disponibilités, "
+                              "dashboard)",
     Permission.WRITE_MISSIONS: "Modifier les missions",
     Permission.WRITE_VOYAGES: "Modifier les voyages (et forcer une affectation refusée)",
     Permission.WRITE_CHAUFFEURS: "Modifier les chauffeurs, absences et compétences",
+    Permission.WRITE_VEHICULES: "Modifier les véhicules et leurs indisponibilités",
     Permission.READ_HISTORY: "Lire l'historique (traces par enregistrement, activité de tous)",
     Permission.READ_FINANCE: "Voir les champs financiers (prix, coût)",
     Permission.WRITE_FINANCE: "Modifier les champs financiers",
+    Permission.VALIDATE_DAYS: "Valider et rouvrir un jour (et modifier les missions d'un jour validé)",
     Permission.ADMIN: "Administration : utilisateurs, sessions, sauvegardes, logs, configuration",
 }
 
@@ -44,8 +49,8 @@ ROLE_PERMISSIONS: dict[str, frozenset] = {
     "viewer": frozenset({P.READ_PLANNING}),
     "planner": frozenset({P.READ_PLANNING, P.WRITE_MISSIONS}),
     "planner_advanced": frozenset({P.READ_PLANNING, P.WRITE_MISSIONS, P.WRITE_VOYAGES,
-                                   P.READ_HISTORY, P.READ_FINANCE}),
-    "driver_admin": frozenset({P.READ_PLANNING, P.WRITE_CHAUFFEURS}),
+                                   P.READ_HISTORY, P.READ_FINANCE, P.VALIDATE_DAYS}),
+    "driver_admin": frozenset({P.READ_PLANNING, P.WRITE_CHAUFFEURS, P.WRITE_VEHICULES}),
     "finance": frozenset({P.READ_PLANNING, P.READ_FINANCE, P.WRITE_FINANCE}),
     "admin": frozenset(Permission),
 }
@@ -54,7 +59,7 @@ ROLE_LABELS = {
     "viewer": "Consultation uniquement",
     "planner": "Modification du planning",
     "planner_advanced": "Accès étendu (historique, finance)",
-    "driver_admin": "Gestion des chauffeurs",
+    "driver_admin": "Gestion des chauffeurs et des véhicules",
     "finance": "Accès aux données financières",
     "admin": "Accès complet",
 }

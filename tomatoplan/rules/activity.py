@@ -27,12 +27,15 @@ PURGE_BATCH = 5000
 
 @dataclasses.dataclass(frozen=True)
 class Actor:
-    """Who acts and from where; `user_id` is None for a failed login of an unknown name."""
+    """Who acts and from where; `user_id` is None for a failed login of an unknown name.
+    `permissions`: what the actor's role holds, for the rules that depend on it (changing a
+    validated day, copying amounts); none for the command line and the system."""
 
     username: str
     hostname: str = ""
     address: str = ""
     user_id: Optional[int] = None
+    permissions: frozenset = frozenset()
 
 
 SYSTEM = Actor(username="SYSTEM", hostname="", address="")

@@ -56,16 +56,23 @@ def find_problems(chauffeur: dict, day: datetime.date, *, absences: list, voyage
                     "detail": f"La compétence {code} de {name} a expiré le {expiry[code]} "
                               f"(voyage {voyage['code']} le {day.isoformat()}).",
                 })
-    if slot is not None:
-        for other in others:
-            taken = span(other["date_mission"], other["heure_debut"], other["heure_fin"], day)
-            if taken is not None and overlaps(slot, taken):
-                problems.append({
-                    "code": "chevauchement", "mission_id": other["id"],
-                    "detail": f"{name} a déjà la mission {other['id']} le {other['date_mission']} "
-                              f"({hours_text(other)}, {other['destination']}) sur le même créneau.",
-                })
+    for other in same_slot(slot, others, day):
+        problems.append({
+            "code": "chevauchement", "mission_id": other["id"],
+            "detail": f"{name} a déjà la mission {other['id']} le {other['date_mission']} "
+                      f"({hours_text(other)}, {other['destination']}) sur le même créneau.",
+        })
     return problems
+
+
+def same_slot(slot: Optional[tuple[int, int]], others: list, day: datetime.date) -> list[dict]:
+    """The missions of `others` that overlap `slot` (minutes of `day`, see `hours.span`): the
+    chauffeur's and the vehicle's checks count a slot the same way."""
+    if slot is None:
+        return []
+    return [other for other in others
+            if (taken := span(other["date_mission"], other["heure_debut"], other["heure_fin"], day))
+            is not None and overlaps(slot, taken)]
 
 
 async def assignment_problems(session, mission: dict, *, voyage: Optional[dict], others: list

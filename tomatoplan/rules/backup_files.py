@@ -30,8 +30,9 @@ from . import backup_folder as folder
 Q = sqlfiles.load("backups")
 
 # Parents first: restored in this order, emptied in the reverse one.
-PLANNING_TABLES = ("skills", "chauffeurs", "chauffeur_competences", "absences", "voyages",
-                   "voyage_competences", "missions")
+PLANNING_TABLES = ("skills", "chauffeurs", "chauffeur_competences", "absences", "vehicules",
+                   "vehicule_indisponibilites", "voyages", "voyage_competences", "missions",
+                   "jours_valides")
 # The schema name the restore attaches a backup under (sql/backups.sql names it).
 ATTACHED = "sauvegarde"
 DESCRIPTION_TABLE = "tomatoplan_backup"

@@ -18,11 +18,12 @@ from ..base.fields import Choice, Date, id_field
 from ..base.formats import EARLIEST_DATE, LATEST_DATE
 from ..base.money import amount_text, cents
 from ..base.permissions import FINANCE_FIELDS, visible_record
-from . import chauffeurs, voyages
+from . import chauffeurs, jours, voyages
 from .activity import Actor
 from .assignment import around, assignment_problems
 from .hours import hours_errors, shifted_end
 from .records import Records, Shown, api_values, as_stored, merged, meta
+from .vehicle_checks import vehicle_problems, vehicle_reference
 
 Q = sqlfiles.load("missions")
 
@@ -37,12 +38,12 @@ LIST_FILTERS = {
     "statut": Choice(STATUTS, "Missions de ce statut"),
 }
 MISSION_FIELDS = ("date_mission", "destination", "origine", "voyage_id", "chauffeur_id", "vehicule",
-                  "heure_debut", "heure_fin", "statut", "remarques", "prix", "cout")
+                  "vehicule_id", "heure_debut", "heure_fin", "statut", "remarques", "prix", "cout")
 MISSION_DEFAULTS = {"origine": None, "voyage_id": None, "chauffeur_id": None, "vehicule": None,
-                    "heure_debut": None, "heure_fin": None, "statut": "planifie",
+                    "vehicule_id": None, "heure_debut": None, "heure_fin": None, "statut": "planifie",
                     "remarques": None, "prix": None, "cout": None}
 # Changing one of these re-runs the assignment checks; editing a remark does not.
-ASSIGNMENT_FIELDS = ("chauffeur_id", "date_mission", "heure_debut", "heure_fin", "voyage_id")
+ASSIGNMENT_FIELDS = ("chauffeur_id", "date_mission", "heure_debut", "heure_fin", "voyage_id", "vehicule_id")
 
 
 def mission_out(row: dict, finance: bool = True) -> dict:
@@ -60,7 +61,7 @@ def _row_params(mission: dict) -> dict:
     params = {key: mission[key] for key in MISSION_FIELDS if key not in FINANCE_FIELDS}
     params["prix_cents"] = cents(mission["prix"])
     params["cout_cents"] = cents(mission["cout"])
-    params["source_id"] = mission.get("source_id")
+    params["source_id"], params["copie_de"] = mission.get("source_id"), mission.get("copie_de")
     return params
 
 
@@ -79,12 +80,12 @@ def _view(finance: bool, mission: dict) -> dict:
     return mission if finance else visible_record(mission, False)
 
 
-def _summary(verb: str, mission: dict, problems: list = ()) -> str:
+def _summary(verb: str, mission: dict, problems: list = (), validated: Optional[dict] = None) -> str:
     driver = f", chauffeur {mission['chauffeur_id']}" if mission["chauffeur_id"] else ""
     forced = (" — affectation forcée malgré : " + " ; ".join(p["detail"] for p in problems)
               if problems else "")
     return (f"{verb} de la mission {mission['id']} du {mission['date_mission']} "
-            f"vers {mission['destination']}{driver}{forced}")
+            f"vers {mission['destination']}{driver}{forced}{jours.note(validated or {})}")
 
 
 def _forced(problems: list) -> dict:
@@ -97,12 +98,14 @@ async def get_mission(db: Database, mission_id: int, *, finance: bool) -> dict:
 
 
 async def missions_for_day(db: Database, day: datetime.date, *, limit: int, offset: int,
-                           finance: bool) -> tuple[str, int]:
+                           finance: bool) -> tuple[str, int, Optional[dict]]:
     """The missions of one day by start time as a JSON array (`mission_out` of each, built
-    by SQLite), and how many there are."""
+    by SQLite), how many there are, and who validated the day and when (None: not validated)."""
     params = {"date_mission": day.isoformat(), "limit": limit, "offset": offset,
               "finance": finance}
-    return await _page(db, Q.missions_by_date, params)
+    found = (await db.query(Q.missions_by_date, params))[0]
+    validated = {"valide_par": found["valide_par"], "valide_le": found["valide_le"]}
+    return found["page"], found["total_count"], validated if found["valide_le"] else None
 
 
 async def _page(db: Database, page_sql: str, params: dict) -> tuple[str, int]:
@@ -156,12 +159,14 @@ async def _references(tx: WriteSession, mission: dict, before: Optional[dict]
 async def _assignment(tx: WriteSession, mission: dict, mission_id: Optional[int],
                       voyage: Optional[dict], force: bool) -> list:
     """The problems of the mission's assignment: 409 listing them unless `force`."""
-    if mission["chauffeur_id"] is None or mission["statut"] == "annule":
+    if mission["statut"] == "annule":
         return []
-    day = datetime.date.fromisoformat(mission["date_mission"])
-    others = await tx.fetch_all(Q.chauffeur_missions_around, {
-        "chauffeur_id": mission["chauffeur_id"], "mission_id": mission_id, **around(day)})
-    problems = await assignment_problems(tx, mission, voyage=voyage, others=others)
+    problems = await vehicle_problems(tx, mission, mission_id)  # the chauffeur's come first
+    if mission["chauffeur_id"] is not None:
+        day = datetime.date.fromisoformat(mission["date_mission"])
+        others = await tx.fetch_all(Q.chauffeur_missions_around, {
+            "chauffeur_id": mission["chauffeur_id"], "mission_id": mission_id, **around(day)})
+        problems = await assignment_problems(tx, mission, voyage=voyage, others=others) + problems
     if problems and not force:
         raise Conflict(
             "Affectation refusée : " + " ".join(problem["detail"] for problem in problems)
@@ -179,17 +184,18 @@ async def create_mission(db: Database, actor: Actor, fields: dict, *, force: boo
 
 
 async def create_in(tx: WriteSession, actor: Actor, fields: dict, *, force: bool = False,
-                    source_id: Optional[str] = None) -> dict:
+                    source_id: Optional[str] = None, copie_de: Optional[int] = None) -> dict:
     """Create a mission in the caller's transaction (the API, the import of PTT's files, which
-    gives the id it had there)."""
+    gives the id it had there, the copy of a day, which gives the mission copied)."""
     given = api_values(fields)
-    mission = {**MISSION_DEFAULTS, **given, "source_id": source_id}
+    mission = {**MISSION_DEFAULTS, **given, "source_id": source_id, "copie_de": copie_de}
     errors = hours_errors(mission)
     if mission.get("destination") is None and mission.get("voyage_id") is None:
         errors.append(invalid("destination", "required",
                               "Champ obligatoire (sauf si le voyage donne une destination)."))
     raise_if_invalid(errors)
     voyage, stale = await _references(tx, mission, None)
+    stale += await vehicle_reference(tx, mission, None, given)
     if voyage is not None:
         for key in ("destination", "origine"):
             if key not in given:
@@ -204,15 +210,17 @@ async def create_in(tx: WriteSession, actor: Actor, fields: dict, *, force: bool
             stale.append(invalid("destination", "required",
                                  f"Le voyage {voyage['code']} n'a pas de destination : donnez-la."))
     raise_if_stale(stale)
+    validated = await jours.guard(tx, actor, [mission["date_mission"]])
     problems = await _assignment(tx, mission, None, voyage, force)
-    return await MISSIONS.create(tx, actor, mission, **_forced(problems),
-                                 summary=lambda made: _summary("Création", made, problems))
+    verb = "Création" if copie_de is None else f"Création (copie de la mission {copie_de})"
+    return await MISSIONS.create(tx, actor, mission, **_forced(problems), **validated,
+                                 summary=lambda made: _summary(verb, made, problems, validated))
 
 
 async def update_mission(db: Database, actor: Actor, mission_id: int, changes: dict,
                          expected: Optional[int], *, force: bool = False, finance: bool = True
                          ) -> dict:
-    """Apply the fields given; a change of chauffeur, day, hours or voyage is checked again."""
+    """Apply the fields given; a change of chauffeur, vehicle, day, hours or voyage is checked again."""
     shown = functools.partial(_view, finance)
     raise_if_invalid(hours_errors(changes, partial=True))  # the body itself: 422 before 412
     return shown(await db.transaction(lambda tx: update_in(tx, actor, mission_id, changes, expected,
@@ -234,20 +242,24 @@ async def update_in(tx: WriteSession, actor: Actor, mission_id: int, changes: di
     if after is None:
         return current
     voyage, stale = await _references(tx, after, current)
+    stale += await vehicle_reference(tx, after, current, changes)
     raise_if_stale(stale + hours_errors(after))  # with what is stored, not in the body
+    validated = await jours.guard(tx, actor, jours.days_touched(current, after))
     revived = current["statut"] == "annule" and after["statut"] != "annule"
     problems = []
     if revived or any(after[key] != current[key] for key in ASSIGNMENT_FIELDS):
         problems = await _assignment(tx, after, mission_id, voyage, force)
-    return await MISSIONS.save(tx, actor, current, after, shown=shown, **_forced(problems),
-                               summary=lambda mission: _summary("Modification", mission, problems))
+    return await MISSIONS.save(tx, actor, current, after, shown=shown, **_forced(problems), **validated,
+                               summary=lambda mission: _summary("Modification", mission, problems, validated))
 
 
 async def delete_mission(db: Database, actor: Actor, mission_id: int, expected: Optional[int], *,
                          finance: bool = True) -> None:
-    await db.transaction(lambda tx: MISSIONS.delete(
-        tx, actor, (mission_id,), expected, shown=functools.partial(_view, finance),
-        summary=lambda mission: _summary("Suppression", mission)))
+    async def delete(tx: WriteSession) -> None:
+        current = await MISSIONS.current(tx, mission_id, expected=expected, shown=lambda m: _view(finance, m))
+        validated = await jours.guard(tx, actor, [current["date_mission"]])
+        await MISSIONS.erase(tx, actor, current, summary=_summary("Suppression", current, (), validated))
+    await db.transaction(delete)
 
 
 async def generate_missions(db: Database, actor: Actor, first: datetime.date,
@@ -256,31 +268,31 @@ async def generate_missions(db: Database, actor: Actor, first: datetime.date,
     (included; `first` alone: that day), in one transaction.
 
     Idempotent: a voyage that already has a mission that day (even cancelled) gets no other.
-    A voyage without a destination cannot make a mission and is listed in `ignorees`. For one
-    day the answer has its `date`; for several, `date_debut` and `date_fin`, and each entry of
-    `existantes` and `ignorees` its `date`.
+    A voyage without a destination, or on a validated day the actor may not change (`jours`),
+    makes no mission: it is listed in `ignorees`. For one day the answer has its `date`; for
+    several, `date_debut` and `date_fin`, and each entry of `existantes` and `ignorees` its `date`.
     """
     created, existing, skipped = [], [], []
     days = [first + datetime.timedelta(days=n) for n in range(((last or first) - first).days + 1)]
     async with db.write() as tx:
         for day in days:
             stamp = {} if last is None else {"date": day.isoformat()}
+            validated, closed = await jours.for_generation(tx, actor, day.isoformat())
             for voyage, mission_id in await voyages.running_on(tx, day):
                 if mission_id is not None:
                     existing.append({**stamp, "voyage_id": voyage["id"], "code": voyage["code"],
                                      "mission_id": mission_id})
                     continue
-                if not voyage["destination"]:
+                if closed or not voyage["destination"]:
                     skipped.append({**stamp, "voyage_id": voyage["id"], "code": voyage["code"],
-                                    "raison": "Voyage sans destination : complétez-le."})
+                                    "raison": closed or "Voyage sans destination : complétez-le."})
                     continue
                 mission = {**MISSION_DEFAULTS, "date_mission": day.isoformat(),
                            "voyage_id": voyage["id"], "destination": voyage["destination"],
                            "origine": voyage["origine"], "heure_debut": voyage["heure_debut"],
                            "heure_fin": voyage["heure_fin"]}
-                made = await MISSIONS.create(
-                    tx, actor, mission,
-                    summary=lambda made, code=voyage["code"]: _summary(f"Génération (voyage {code})", made))
+                made = await MISSIONS.create(tx, actor, mission, **validated, summary=functools.partial(
+                    _summary, f"Génération (voyage {voyage['code']})", validated=validated))
                 created.append(_view(finance, made))
     period = ({"date": first.isoformat()} if last is None
               else {"date_debut": first.isoformat(), "date_fin": last.isoformat()})

@@ -1,10 +1,10 @@
 """Bringing a backup back: restoring it into the live database, and importing one made elsewhere.
 
 What a restore replaces: the planning (skills, chauffeurs with their skills and absences,
-voyages, missions). What it keeps: users, sessions, the configuration and the activity log
-(which gains the lines saying who restored what), so the admin who restores is not locked out
-and the log keeps its whole story. Ids are never given twice, also across a restore (the live
-id counters are kept).
+vehicles with their unavailabilities, voyages, missions, the validated days). What it keeps:
+users, sessions, the configuration and the activity log (which gains the lines saying who
+restored what), so the admin who restores is not locked out and the log keeps its whole story.
+Ids are never given twice, also across a restore (the live id counters are kept).
 
 In order: the backup is copied to a private work file, validated (schema, integrity,
 references, types; a newer schema refused) and brought to this server's schema, all before

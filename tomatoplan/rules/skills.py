@@ -70,16 +70,17 @@ async def update_skill(db: Database, actor: Actor, skill_id: int, changes: dict,
 
 
 async def delete_skill(db: Database, actor: Actor, skill_id: int, expected: Optional[int]) -> None:
-    """Remove a skill nobody holds and no voyage requires; 409 otherwise."""
+    """Remove a skill nobody holds and no voyage or vehicle requires; 409 otherwise."""
     async with db.write() as tx:
 
         async def unused(skill: dict) -> None:
             uses = await tx.fetch_one(Q.skill_uses, {"code": skill["code"]})
-            if uses["chauffeurs"] or uses["voyages"]:
+            if uses["chauffeurs"] or uses["voyages"] or uses["vehicules"]:
                 raise Conflict(f"La compétence {skill['code']} est utilisée ({uses['chauffeurs']} "
-                               f"chauffeur(s), {uses['voyages']} voyage(s)) : retirez-la d'abord.",
-                               code="skill_in_use", chauffeurs=uses["chauffeurs"],
-                               voyages=uses["voyages"])
+                               f"chauffeur(s), {uses['voyages']} voyage(s), {uses['vehicules']} "
+                               "véhicule(s)) : retirez-la d'abord.", code="skill_in_use",
+                               chauffeurs=uses["chauffeurs"], voyages=uses["voyages"],
+                               vehicules=uses["vehicules"])
 
         await SKILLS.delete(tx, actor, (skill_id,), expected, before=unused,
                             summary=lambda skill: f"Retrait de la compétence {skill['code']} du catalogue")

@@ -57,7 +57,7 @@ class Auth:
 
     @property
     def actor(self) -> Actor:
-        return Actor(self.username, self.hostname, self.address, self.user_id)
+        return Actor(self.username, self.hostname, self.address, self.user_id, self.permissions)
 
 
 def current_auth(request: web.Request) -> Auth:

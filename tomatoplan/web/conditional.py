@@ -2,9 +2,10 @@
 
 A PTT screen polls its day every few seconds; most of the time nothing changed. Every list
 answer (a 200 with `X-Total-Count`) carries a strong `ETag`, a hash of exactly the bytes
-sent and the total, so it differs between roles that see different fields; a record already
-carries its version ("3"). A GET with a matching `If-None-Match` gets a 304 with no body:
-nothing to send, nothing for PTT to parse.
+sent, the total and what a header says of the list (the day's validation, `X-Jour-Valide`:
+a day validated or reopened changes the tag), so it differs between roles that see different
+fields; a record already carries its version ("3"). A GET with a matching `If-None-Match`
+gets a 304 with no body: nothing to send, nothing for PTT to parse.
 """
 
 from __future__ import annotations
@@ -13,12 +14,18 @@ import hashlib
 
 from aiohttp import web
 
+from .http import DAY_HEADER
+
 LIST_TAG_PREFIX = "l-"
+# Headers of a list answer that say something of the list besides its total: in its tag, and
+# in the 304 (the by-date list's day, validated or not).
+LIST_HEADERS = (DAY_HEADER,)
 
 
-def list_etag(body: bytes, total: str) -> str:
+def list_etag(body: bytes, total: str, *headers: str) -> str:
     digest = hashlib.blake2b(body, digest_size=12)
-    digest.update(b"\x00" + total.encode())
+    for part in (total, *headers):
+        digest.update(b"\x00" + part.encode())
     return f'"{LIST_TAG_PREFIX}{digest.hexdigest()}"'
 
 
@@ -39,10 +46,11 @@ async def list_etag_middleware(request: web.Request, handler) -> web.StreamRespo
         return response
     tag = response.headers.get("ETag")
     if tag is None and "X-Total-Count" in response.headers:
-        tag = response.headers["ETag"] = list_etag(response.body, response.headers["X-Total-Count"])
+        tag = response.headers["ETag"] = list_etag(response.body, response.headers["X-Total-Count"], *(
+            f"{name}: {response.headers[name]}" for name in LIST_HEADERS if name in response.headers))
     header = request.headers.get("If-None-Match")
     if tag is None or header is None or not _matches(header, tag):
         return response
-    kept = {name: response.headers[name] for name in ("ETag", "X-Total-Count", "Cache-Control")
-            if name in response.headers}
+    kept = {name: response.headers[name] for name in ("ETag", "X-Total-Count", "Cache-Control",
+                                                      *LIST_HEADERS) if name in response.headers}
     return web.Response(status=304, headers=kept)

@@ -24,11 +24,14 @@ from .state import DB
 # entity of an activity line -> topic of the feed
 PLANNING_TOPICS = {
     "mission": "missions",
+    "jour": "missions",  # a day validated or reopened
     "voyage": "voyages",
     "chauffeur": "chauffeurs",
     "absence": "chauffeurs",
     "competence": "chauffeurs",
     "skill": "competences",
+    "vehicule": "vehicules",
+    "indisponibilite": "vehicules",
 }
 ADMIN_TOPICS = {
     "user": "users",

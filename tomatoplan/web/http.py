@@ -31,6 +31,8 @@ from .connections import reading_body
 from .state import CONFIG
 
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+# Who validated the day of a by-date list, and when (see json_list_response).
+DAY_HEADER = "X-Jour-Valide"
 
 
 # --- what the client sent ------------------------------------------------------------------
@@ -161,10 +163,13 @@ def record_response(record: dict, *, status: int = 200, location: Optional[str] 
     return json_response(record, status=status, headers=headers)
 
 
-def json_list_response(text: str, total: int) -> web.Response:
-    """A JSON array already written (by SQLite), sent as it is, with its total."""
-    return web.Response(text=text, content_type="application/json",
-                        headers={"X-Total-Count": str(total)})
+def json_list_response(text: str, total: int, *, validated: Optional[dict] = None) -> web.Response:
+    """A JSON array already written (by SQLite), sent as it is, with its total; the missions of
+    a day also say who validated it and when (`X-Jour-Valide`, absent when it is open)."""
+    headers = {"X-Total-Count": str(total)}
+    if validated is not None:
+        headers[DAY_HEADER] = f"valide_par={validated['valide_par']}; valide_le={validated['valide_le']}"
+    return web.Response(text=text, content_type="application/json", headers=headers)
 
 
 def list_response(items: list, total: Optional[int] = None) -> web.Response:

@@ -282,7 +282,7 @@ async def test_a_topic_the_role_may_not_read_is_refused_with_those_it_may(client
     assert response.status == 403
     body = await response.json()
     assert body["code"] == "topic_forbidden"
-    assert body["sujets_permis"] == ["chauffeurs", "competences", "missions", "voyages"]
+    assert body["sujets_permis"] == ["chauffeurs", "competences", "missions", "vehicules", "voyages"]
     assert "users" in body["detail"] and "missions" not in body["detail"].split(":")[1]
     stream = await open_stream(planner, params={"topics": "missions"})  # its own topics: fine
     stream.close()

@@ -58,7 +58,7 @@ async def test_a_minimal_mission_is_planned_unassigned_with_its_metadata(admin, 
     assert response.status == 201
     assert mission == {
         "id": 1, "date_mission": "2024-01-15", "destination": "Lyon", "origine": None,
-        "voyage_id": None, "chauffeur_id": None, "vehicule": None, "heure_debut": None,
+        "voyage_id": None, "chauffeur_id": None, "vehicule": None, "vehicule_id": None, "heure_debut": None,
         "heure_fin": None, "statut": "planifie", "remarques": None, "prix": None, "cout": None,
         "version": 1, "created_at": mission["created_at"], "created_by": "ADMIN",
         "updated_at": mission["created_at"], "updated_by": "ADMIN",

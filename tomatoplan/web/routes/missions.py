@@ -38,9 +38,13 @@ FINANCE_NOTE = ("`prix` et `cout` (montants exacts, ex. \"125.50\") n'apparaisse
                 "`finance_forbidden` (422 si d'autres champs sont invalides, avec ceux-là en "
                 "`not_permitted`).")
 FORCE_NOTE = ("Affecter un chauffeur est contrôlé : inactif, absent ce jour-là, mission qui "
-              "chevauche, compétence demandée par le voyage absente ou expirée à la date : 409 avec "
-              "`problems` [{code, detail}]. `?force=true` (permission `voyages.write`) passe outre ; "
-              "le journal garde les raisons.")
+              "chevauche, compétence demandée par le voyage absente ou expirée à la date ; et son "
+              "véhicule : inactif, indisponible, déjà pris sur le créneau, permis qu'il demande absent "
+              "ou expiré : 409 avec `problems` [{code, detail}]. `?force=true` (permission "
+              "`voyages.write`) passe outre ; le journal garde les raisons.")
+DAY_NOTE = ("Les missions d'un jour validé (POST /jours/{date}/validation) ne se créent, modifient ni "
+            "suppriment qu'avec la permission `jours.validate` : sinon 409 `jour_valide` (qui l'a "
+            "validé, quand) ; le prix et le coût seuls restent modifiables.")
 
 MONEY_FIELDS = {
     "prix": Money("Prix facturé, en euros (texte exact, ex. \"125.50\")", nullable=True),
@@ -53,7 +57,9 @@ MISSION_FIELDS = {
     "origine": Text("Origine ; reprise du voyage si absente", max_length=200, nullable=True),
     "voyage_id": id_field("Voyage (ligne régulière) dont vient la mission", nullable=True),
     "chauffeur_id": id_field("Chauffeur affecté (null : mission non affectée)", nullable=True),
-    "vehicule": Text("Véhicule (immatriculation ou numéro de parc)", max_length=50, nullable=True),
+    "vehicule": Text("Véhicule en texte libre (anciens clients) ; reprend l'immatriculation quand "
+                     "`vehicule_id` change sans lui", max_length=50, nullable=True),
+    "vehicule_id": id_field("Véhicule affecté (GET /vehicules ; null : aucun)", nullable=True),
     "heure_debut": Time("Heure de début (HH:MM) ; reprise du voyage si aucune heure n'est donnée",
                         nullable=True),
     "heure_fin": Time("Heure de fin (HH:MM) ; avant l'heure de début : fin le lendemain",
@@ -163,23 +169,24 @@ async def list_missions(request: web.Request) -> web.Response:
 
 @routes.get("/missions/by-date/{date}", name="missions_by_date")
 @endpoint(Permission.READ_PLANNING, "Missions d'une date", tag=TAG,
-          description="Toutes les missions du jour, par heure de début (sans heure en premier). "
-                      + FINANCE_NOTE,
+          description="Toutes les missions du jour, par heure de début (sans heure en premier). Un "
+                      "jour validé le dit dans l'en-tête `X-Jour-Valide` (`valide_par=JEAN.DUPONT; "
+                      "valide_le=2024-01-15T17:02:00.000Z`), absent sinon. " + FINANCE_NOTE,
           query=DAY_QUERY,
           responses={200: ("Missions du jour (total dans X-Total-Count)", array_of(MISSION_SCHEMA),
                            "application/json")})
 async def missions_by_date(request: web.Request) -> web.Response:
     day = path_date(request)
     query = DAY_QUERY.validate(request.query)
-    page, total = await missions.missions_for_day(request.app[DB], day, **query,
-                                                  finance=can_read_finance(request))
-    return json_list_response(page, total)
+    page, total, validated = await missions.missions_for_day(request.app[DB], day, **query,
+                                                             finance=can_read_finance(request))
+    return json_list_response(page, total, validated=validated)
 
 
 @routes.post("/missions", name="mission_create")
 @endpoint(Permission.WRITE_MISSIONS, "Créer une mission", tag=TAG,
           description="Avec un `voyage_id`, la destination, l'origine et les heures absentes du corps "
-                      "viennent du voyage. " + FORCE_NOTE + " " + FINANCE_NOTE,
+                      "viennent du voyage. " + FORCE_NOTE + " " + DAY_NOTE + " " + FINANCE_NOTE,
           body=MISSION_CREATE, query=FORCE_QUERY, errors=(409,),
           responses={201: ("Mission créée (version dans ETag)", MISSION_SCHEMA, "application/json")})
 async def create_mission(request: web.Request) -> web.Response:
@@ -197,8 +204,9 @@ async def create_mission(request: web.Request) -> web.Response:
           description="Crée, pour chaque voyage actif qui circule ce jour de la semaine, une mission "
                       "non affectée ; pour une période (`date_debut`, `date_fin`, 31 jours au plus), "
                       "chaque jour, en une seule transaction. Idempotent : un voyage qui a déjà une "
-                      "mission ce jour-là (même annulée) n'en reçoit pas d'autre. 201 si des "
-                      "missions sont créées, 200 sinon.",
+                      "mission ce jour-là (même annulée) n'en reçoit pas d'autre. Un jour validé que "
+                      "le rôle ne peut pas modifier est sauté : ses voyages sont dans `ignorees` avec "
+                      "la raison. 201 si des missions sont créées, 200 sinon.",
           body=GENERATE_BODY,
           responses={201: ("Missions créées", GENERATE_SCHEMA, "application/json"),
                      200: ("Rien de nouveau à créer", GENERATE_SCHEMA, "application/json")})
@@ -223,8 +231,8 @@ async def get_mission(request: web.Request) -> web.Response:
 @endpoint(Permission.WRITE_MISSIONS, "Modifier une mission (champs donnés seulement)", tag=TAG,
           description="Corps partiel : seuls les champs envoyés changent. `If-Match` avec l'ETag du "
                       "GET : 412 avec l'enregistrement actuel s'il a changé entre-temps. Les contrôles "
-                      "d'affectation sont refaits quand le chauffeur, le jour, les heures ou le voyage "
-                      "changent. " + FORCE_NOTE + " " + FINANCE_NOTE,
+                      "d'affectation sont refaits quand le chauffeur, le véhicule, le jour, les heures ou "
+                      "le voyage changent. " + FORCE_NOTE + " " + DAY_NOTE + " " + FINANCE_NOTE,
           body=MISSION_UPDATE, body_partial=True, query=FORCE_QUERY, etag=True, errors=(409, 412),
           responses={200: ("Mission modifiée", MISSION_SCHEMA, "application/json")})
 async def update_mission(request: web.Request) -> web.Response:
@@ -255,8 +263,8 @@ async def update_mission_finance(request: web.Request) -> web.Response:
 @routes.delete(r"/missions/{id:\d{1,19}}", name="mission_delete")
 @endpoint(Permission.WRITE_MISSIONS, "Supprimer une mission", tag=TAG,
           description="`If-Match` avec l'ETag du GET : 412 si elle a changé entre-temps. "
-                      "L'historique de la mission reste lisible.",
-          etag=True, errors=(412,), responses={204: ("Mission supprimée", None, None)})
+                      "L'historique de la mission reste lisible. " + DAY_NOTE,
+          etag=True, errors=(409, 412), responses={204: ("Mission supprimée", None, None)})
 async def delete_mission(request: web.Request) -> web.Response:
     mission_id = path_id(request)
     expected = if_match_version(request)
