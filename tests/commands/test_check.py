@@ -41,3 +41,11 @@ def test_a_damaged_database_an_exposed_key_and_a_newer_schema_are_errors(tmp_pat
 def test_an_invalid_configuration_is_exit_2(tmp_path):
     checked = run(tmp_path, "check", TOMATOPLAN_PORT="http")
     assert checked.returncode == 2 and "TOMATOPLAN_PORT" in checked.stderr
+
+
+def test_run_from_the_wrong_folder_it_says_so_and_creates_nothing(tmp_path):
+    checked = run(tmp_path, "check")
+    assert checked.returncode == 1
+    assert "ERREUR    TOMATOPLAN_DATABASE_PATH : dossier" in checked.stdout
+    assert f"ERREUR    base {tmp_path}/data/tomatoplan.db absente" in checked.stdout
+    assert list(tmp_path.iterdir()) == []  # no data/, no logs/: a check changes nothing

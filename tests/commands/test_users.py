@@ -18,6 +18,10 @@ def test_a_sysadmin_recovers_a_lost_administrator(tmp_path):
                "--nom-affiche", "Jean Dupont")
     assert made.returncode == 0, made.stderr
     assert made.stdout.startswith("Utilisateur JEAN.DUPONT créé")
+    # No database in this folder yet: it is created, and the command says where.
+    assert f"aucune base à {tmp_path}/data/tomatoplan.db : une nouvelle base y est créée" in made.stderr
+    promoted = run(tmp_path, "user", "list")
+    assert "aucune base" not in promoted.stderr
     promoted = run(tmp_path, "user", "set-role", "jean.dupont", "admin")
     assert promoted.returncode == 0, promoted.stderr
     assert promoted.stdout.strip() == "JEAN.DUPONT a maintenant le rôle Accès complet."
@@ -60,3 +64,9 @@ def test_disabling_closes_the_sessions_and_enable_undoes_it(tmp_path):
     enabled = run(tmp_path, "user", "enable", "planif")
     assert enabled.returncode == 0 and enabled.stdout.strip() == "PLANIF est réactivé."
     assert rows(tmp_path, "SELECT active FROM users WHERE username = 'PLANIF'") == [(1,)]
+
+
+def test_the_activity_log_names_who_typed_the_command_under_sudo(tmp_path):
+    made = run(tmp_path, "user", "add", "chef", "--role", "admin", SUDO_USER="jdupont")
+    assert made.returncode == 0, made.stderr
+    assert rows(tmp_path, "SELECT username FROM activity_log") == [("jdupont (ligne de commande)",)]

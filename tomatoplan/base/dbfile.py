@@ -97,7 +97,9 @@ def inspect_file(path: str) -> list[tuple[str, str]]:
     """What `check` says of the database file, read only (nothing migrated, nothing written):
     (level, French line) pairs, level "ok", "attention" or "erreur"."""
     if not os.path.exists(path):
-        return [("attention", f"base {path} absente : le serveur la créera à son démarrage")]
+        return [("erreur", f"base {os.path.abspath(path)} absente : lancez check depuis le dossier "
+                           "du service (celui de son .env) ; une installation neuve la crée à son "
+                           "premier démarrage")]
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None,
                                timeout=BUSY_TIMEOUT_MS / 1000)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import socket
 from typing import Awaitable, Callable, TypeVar
 
@@ -24,8 +25,10 @@ Result = TypeVar("Result")
 
 
 def actor() -> Actor:
-    """Who runs the command, as the activity log names them."""
-    return Actor(username=f"{getpass.getuser()} (ligne de commande)", hostname=socket.gethostname())
+    """Who runs the command, as the activity log names them: under `sudo -u tomatoplan`, the
+    administrator who typed it (SUDO_USER), not the service account."""
+    who = os.environ.get("SUDO_USER") or getpass.getuser()
+    return Actor(username=f"{who} (ligne de commande)", hostname=socket.gethostname())
 
 
 def _with_backups(config: Config, operation: Callable[[Backups], Awaitable[Result]]) -> Result:

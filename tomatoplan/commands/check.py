@@ -26,6 +26,8 @@ LABELS = {"ok": "OK        ", "attention": "ATTENTION ", "erreur": "ERREUR    "}
 
 def _backups(config: Config) -> list[tuple[str, str]]:
     folder = config.backup_dir
+    if not os.path.isdir(folder):
+        return []  # said with the folders
     try:
         names = sorted(name for name in os.listdir(folder) if NAME_PATTERN.fullmatch(name))
     except OSError as exc:
@@ -63,8 +65,14 @@ def _secret() -> list[tuple[str, str]]:
 
 def findings(config: Config) -> list[tuple[str, str]]:
     """Every check's (level, line), in the order they are shown."""
-    found = [("ok", "configuration valide, dossiers de la base, des logs et des sauvegardes "
-                    "accessibles en écriture")]
+    found = [("ok", "configuration valide")]
+    for name, folder in (("DATABASE_PATH", config.data_dir), ("LOG_DIR", config.log_dir),
+                         ("BACKUP_DIR", config.backup_dir)):
+        if folder and not os.path.isdir(folder):
+            found.append(("erreur", f"TOMATOPLAN_{name} : dossier {os.path.abspath(folder)} absent"))
+        elif folder and not os.access(folder, os.W_OK | os.X_OK):
+            found.append(("erreur", f"TOMATOPLAN_{name} : dossier {os.path.abspath(folder)} non "
+                                    "accessible en écriture"))
     if config.backup_copy_dir and not os.access(config.backup_copy_dir, os.W_OK | os.X_OK):
         found.append(("erreur", f"TOMATOPLAN_BACKUP_COPY_DIR {config.backup_copy_dir} absent ou "
                                 "non accessible en écriture"))
@@ -90,4 +98,4 @@ def register(commands: argparse._SubParsersAction) -> None:
                     "l'espace disque, sans rien modifier (le serveur peut tourner). Code de "
                     "sortie 0 si tout va bien, 1 en cas d'erreur, 2 si la configuration est "
                     "invalide.",
-    ).set_defaults(run=configured(lambda config, args: check(config)))
+    ).set_defaults(run=configured(lambda config, args: check(config), read_only=True))

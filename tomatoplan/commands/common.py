@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from typing import Any, Awaitable, Callable, Optional, TypeVar
 
@@ -24,7 +25,13 @@ Result = TypeVar("Result")
 
 def on_database(config: Config, operation: Callable[[Database], Awaitable[Result]]) -> Result:
     """Open the configured database (checked and migrated, as the server does), run
-    `operation` on it, close it."""
+    `operation` on it, close it. A database that does not exist yet is created, and the command
+    says where: run from the wrong folder, it would otherwise seem to have worked."""
+    if not os.path.exists(config.database_path):
+        print(f"tomatoplan: aucune base à {os.path.abspath(config.database_path)} : une nouvelle "
+              "base y est créée (les commandes se lancent depuis le dossier du service, celui de "
+              "son .env)", file=sys.stderr)
+
     async def run() -> Result:
         db = Database(config.database_path, synchronous=config.sqlite_synchronous, readers=1)
         await db.open()
@@ -47,26 +54,28 @@ def refused(exc: ApiError) -> int:
     return failed("\n  ".join([exc.detail, *lines]))
 
 
-def checked_config() -> tuple[Optional[Config], int]:
+def checked_config(prepare: bool = True) -> tuple[Optional[Config], int]:
     """The server's configuration (.env of the working folder, then the environment) with its
-    folders ready: (config, 0), or (None, 2) after saying in one line why it cannot be used."""
+    folders ready (`prepare`; else only read): (config, 0), or (None, 2) after saying in one
+    line why it cannot be used."""
     try:
         config = load_config()
-        prepare_folders(config)
+        if prepare:
+            prepare_folders(config)
     except ConfigError as exc:
         return None, failed(f"configuration invalide : {exc}", EXIT_CONFIG)
     return config, 0
 
 
-def configured(run: Callable[[Config, argparse.Namespace], Any]) -> Command:
+def configured(run: Callable[[Config, argparse.Namespace], Any], *, read_only: bool = False) -> Command:
     """A command on the server's configuration and its database: warnings to server.log and
     stderr; a configuration that cannot be used is exit 2, a database that cannot be, exit 1
-    (not the server's 3: see above)."""
+    (not the server's 3: see above). `read_only` (check): no folder created, no log written."""
     def command(args: argparse.Namespace) -> int:
-        config, status = checked_config()
+        config, status = checked_config(prepare=not read_only)
         if config is None:
             return status
-        setup_logging("WARNING", config.log_dir)
+        setup_logging("WARNING", None if read_only else config.log_dir)
         try:
             return run(config, args)
         except DatabaseError as exc:
