@@ -172,7 +172,9 @@ def test_a_dashboard_whose_session_is_revoked_says_so_instead_of_waiting(admin_s
     log_in(page, base, "ADMIN")
     sync_api.expect(page.locator("#direct")).to_have_text("en direct")
     status, api = get_json(port, "/auth/login", body={"username": "ADMIN", "hostname": "PC-API"})
+    assert status == 200, api
     status, sessions = get_json(port, "/admin/sessions", token=api["access_token"])
+    assert status == 200, sessions
     browser_sessions = [s for s in sessions if s["hostname"] == "navigateur"]
     for session in browser_sessions:
         assert get_json(port, f"/admin/sessions/{session['id']}", token=api["access_token"],
