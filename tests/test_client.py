@@ -248,7 +248,9 @@ def test_the_seed_calls_then_missions_read_changed_and_deleted(server, admin):
 
     changed = planner.update_mission(new_mission, {"remarques": "quai 4"})  # If-Match: "1"
     assert (changed["version"], changed["remarques"]) == (2, "quai 4")
-    again = planner.update_mission(changed["id"], {"vehicule": "AB-123-CD"})  # no If-Match
+    with pytest.raises(ValueError):  # an id alone would overwrite a colleague: refused
+        planner.update_mission(changed["id"], {"vehicule": "AB-123-CD"})
+    again = planner.update_mission(changed["id"], {"vehicule": "AB-123-CD"}, overwrite=True)
     assert again["version"] == 3
     assert planner.update_mission(again["id"], {"statut": "en_cours"}, version=3)["version"] == 4
     priced = admin.update_mission_finance(new_mission["id"], {"prix": 125.5}, version=4)
@@ -308,7 +310,7 @@ def test_voyages_chauffeurs_their_absences_and_skills_and_the_catalogue(server, 
     assert admin.delete_chauffeur_competence(chauffeur["id"], held) is None
     assert admin.delete_competence(skill) is None
     assert admin.get_chauffeur_history(chauffeur["id"])[0]["action"] == "create"
-    assert admin.delete_chauffeur(chauffeur["id"]) is None  # no mission names him: erased
+    assert admin.delete_chauffeur(chauffeur["id"], overwrite=True) is None  # no mission: erased
 
     voyage = admin.create_voyage({"code": f"NUIT-{number}", "destination": "Lille",
                                   "heure_debut": "22:00", "heure_fin": "04:00", "jours": ["lundi"]})
@@ -432,7 +434,7 @@ def test_each_refusal_raises_its_error_with_the_server_french_detail(server, adm
     assert [error["field"] for error in dangling.value.errors] == ["chauffeur_id"]
 
     mission = planner.create_mission({"date_mission": day, "destination": "Lyon"})
-    colleague = admin.update_mission(mission["id"], {"vehicule": "AB-123-CD"})
+    colleague = admin.update_mission(mission["id"], {"vehicule": "AB-123-CD"}, overwrite=True)
     with pytest.raises(ConflictError) as stale:
         planner.update_mission(mission, {"remarques": "quai 4"})
     assert (stale.value.status, stale.value.code) == (412, "version_mismatch")
@@ -557,7 +559,7 @@ client.login("ADMIN", "PC-PTT")
 start = client.get_recent_activity(limit=1)[0]["id"]
 mission = client.create_mission({"date_mission": sys.argv[3], "destination": "Lyon"})
 assert client.get_mission(mission["id"]) == mission
-client.update_mission(mission["id"], {"remarques": "un collègue"})
+client.update_mission(mission["id"], {"remarques": "un collègue"}, overwrite=True)
 try:
     client.update_mission(mission, {"remarques": "moi"})
 except tc.ConflictError as exc:

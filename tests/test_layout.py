@@ -20,7 +20,9 @@ LINT_IMPORTS = shutil.which("lint-imports", path=os.path.dirname(sys.executable)
     "lint-imports")
 MAX_LINES = 300
 # Modules allowed past MAX_LINES, each with the reason (also said at the top of the module).
-LONG_MODULES: dict[str, str] = {}
+LONG_MODULES: dict[str, str] = {
+    "tomatoplan/client.py": "one file that PTT's developers copy alone: it cannot be split",
+}
 LOAD_CALL = re.compile(r"""sqlfiles\.load\(\s*["']([a-z_]+)["']\s*\)""")
 needs_linter = pytest.mark.skipif(
     sys.version_info < (3, 10),
