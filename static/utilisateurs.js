@@ -27,8 +27,16 @@ async function loadUsers() {
     select.setAttribute("aria-label", `Rôle de ${user.username}`);
     select.append($("roles").content.cloneNode(true));
     select.value = user.role;
-    select.addEventListener("change", () => changeUser(user, "PUT", {role: select.value}));
-    roleCell.appendChild(select);
+    // Saved by its own button: on a closed list, each arrow key is a "change" in some browsers,
+    // and a role change revokes the user's sessions.
+    const apply = document.createElement("button");
+    apply.type = "button";
+    apply.textContent = "Appliquer";
+    apply.hidden = true;
+    apply.setAttribute("aria-label", `Appliquer le rôle de ${user.username}`);
+    select.addEventListener("change", () => { apply.hidden = select.value === user.role; });
+    apply.addEventListener("click", () => changeUser(user, "PUT", {role: select.value}));
+    roleCell.append(select, apply);
     row.append(roleCell, cell(user.active ? "actif" : "désactivé"),
                cell(user.last_login_at ? when(user.last_login_at) : "jamais"));
     const action = document.createElement("td");

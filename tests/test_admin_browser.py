@@ -111,8 +111,11 @@ def test_an_admin_creates_a_user_changes_its_role_and_deactivates_it(admin_serve
     sync_api.expect(row).to_have_count(1)
     sync_api.expect(row.locator("td").nth(1)).to_have_text("Zoé <i>Martin</i>")  # as text
     assert form.get_by_label("Identifiant Windows").input_value() == ""  # emptied once made
-    row.get_by_label("Rôle de ZOE.MARTIN").select_option("planner_advanced")
+    row.get_by_label("Rôle de ZOE.MARTIN", exact=True).select_option("planner_advanced")
     _, admin = get_json(port, "/auth/login", body={"username": "ADMIN", "hostname": "PC-API"})
+    users = get_json(port, "/admin/users?include_inactive=true", token=admin["access_token"])[1]
+    assert next(u for u in users if u["username"] == "ZOE.MARTIN")["role"] == "planner"  # not yet
+    row.get_by_role("button", name="Appliquer le rôle de ZOE.MARTIN").click()
     stored = None
     for _ in range(50):  # bounded: the change is one request away
         users = get_json(port, "/admin/users?include_inactive=true", token=admin["access_token"])[1]
