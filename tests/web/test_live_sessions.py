@@ -7,8 +7,10 @@ from tests.helpers.waiting import eventually
 from tomatoplan.base.db import Database
 from tomatoplan.rules import users
 from tomatoplan.rules.activity import Actor
+from tomatoplan.rules.settings import RuntimeSettings
 from tomatoplan.web.live_sessions import OUTSIDE_CHECK_SECONDS, SESSION_CACHE, OutsideCommits
 from tomatoplan.web.state import DB
+from tomatoplan.web.state import SETTINGS as RUNTIME
 
 
 async def test_a_user_disabled_by_another_process_loses_its_open_session(client, as_role, config):
@@ -40,3 +42,20 @@ async def test_the_servers_own_writes_do_not_empty_the_cache(client, admin):
     assert response.status == 201
     await watch.check(client.app[DB])
     assert cache._rows == cached  # a planning write is no reason to read the sessions again
+
+
+async def test_a_setting_reset_by_another_process_applies_within_seconds(client, admin, config):
+    response = await admin.request("PATCH", "/admin/config", json={"backup_retention_days": 7})
+    assert response.status == 200
+    outside = Database(config.database_path, readers=1)  # as `config reset` opens it
+    await outside.open()
+    try:
+        settings = RuntimeSettings(client.app[RUNTIME].base)
+        await settings.load(outside)
+        await settings.change(outside, Actor("root (ligne de commande)"),
+                              {"backup_retention_days": None}, "127.0.0.1")
+    finally:
+        await outside.close()
+
+    await eventually(lambda: client.app[RUNTIME].config.backup_retention_days == 30,
+                     timeout=OUTSIDE_CHECK_SECONDS * 3)

@@ -3,7 +3,7 @@ the parser of `__main__` and sets `run(args) -> exit status` on them."""
 
 from __future__ import annotations
 
-from . import backups, check, install, migration, users
+from . import backups, check, install, migration, settings, users
 
 # In the order `--help` lists them (after serve and help).
-COMMAND_MODULES = (backups, users, check, install, migration)
+COMMAND_MODULES = (backups, users, settings, check, install, migration)

@@ -17,14 +17,14 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
-from typing import AsyncIterator, Optional
+from typing import AsyncIterator, Awaitable, Callable, Optional
 
 from aiohttp import web
 
 from ..base import clock
 from ..base.logs import Bursts
 from ..rules import sessions
-from .state import DB, cancelled, run_every
+from .state import DB, SETTINGS, cancelled, run_every
 
 log = logging.getLogger(__name__)
 
@@ -67,12 +67,13 @@ class SessionCache:
 
 
 class OutsideCommits:
-    """Another process wrote to the database (`user disable` on the command line, a restore
-    while the server runs): what the cache holds may be stale, so it is forgotten. Looked at
-    every OUTSIDE_CHECK_SECONDS."""
+    """Another process wrote to the database (`user disable` or `config reset` on the command
+    line, a restore while the server runs): what the cache holds may be stale, so it is
+    forgotten, and `reload` (the settings) runs. Looked at every OUTSIDE_CHECK_SECONDS."""
 
-    def __init__(self, cache: SessionCache):
+    def __init__(self, cache: SessionCache, reload: Optional[Callable[[], Awaitable[None]]] = None):
         self.cache = cache
+        self.reload = reload
         self.seen: Optional[int] = None
 
     async def check(self, db) -> None:
@@ -82,6 +83,8 @@ class OutsideCommits:
             return
         if self.seen is not None and now != self.seen:
             self.cache.forget()
+            if self.reload is not None:
+                await self.reload()
         self.seen = now
 
 
@@ -123,7 +126,7 @@ async def live_sessions_ctx(app: web.Application) -> AsyncIterator[None]:
     cache = app[SESSION_CACHE] = SessionCache()
     touches = app[SESSION_TOUCHES] = SessionTouches()
     db.commit_listeners.append(cache.committed)
-    outside = OutsideCommits(cache)
+    outside = OutsideCommits(cache, reload=lambda: app[SETTINGS].load(db))
     await outside.check(db)
 
     task = run_every(FLUSH_SECONDS, lambda: touches.flush(db))
