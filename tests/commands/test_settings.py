@@ -63,3 +63,13 @@ def test_an_unknown_or_missing_name_changes_nothing(tmp_path):
     assert unknown.returncode == 1 and "réglage inconnu : PORT" in unknown.stderr
     assert run(tmp_path, "config", "reset").returncode == 1
     assert stored(tmp_path) == [("log_level",)]
+
+
+def test_check_names_the_settings_that_win_over_the_env_file(tmp_path):
+    assert run(tmp_path, "backup").returncode == 0
+    assert "réglages changés" not in run(tmp_path, "check").stdout
+    change_from_the_admin_page(tmp_path, {"token_ttl_hours": 2})
+    checked = run(tmp_path, "check")
+    assert checked.returncode == 0, checked.stdout
+    assert "OK        réglages changés depuis l'administration, prioritaires sur le .env : " \
+           "TOKEN_TTL_HOURS=2 (ADMIN, " in checked.stdout

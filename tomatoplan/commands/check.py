@@ -15,6 +15,7 @@ from ..base.dbfile import inspect_file
 from ..base.envfile import secret_exposed
 from ..rules import storage
 from ..rules.backup_folder import NAME_PATTERN
+from ..rules.settings import changed_in_file
 from .common import EXIT_FAILED, configured
 
 # Less free space than this where the database lives is worth a warning.
@@ -76,8 +77,19 @@ def findings(config: Config) -> list[tuple[str, str]]:
     if config.backup_copy_dir and not os.access(config.backup_copy_dir, os.W_OK | os.X_OK):
         found.append(("erreur", f"TOMATOPLAN_BACKUP_COPY_DIR {config.backup_copy_dir} absent ou "
                                 "non accessible en écriture"))
-    return (found + inspect_file(config.database_path) + _backups(config) + _space(config)
-            + _secret())
+    return (found + inspect_file(config.database_path) + _changed(config) + _backups(config)
+            + _space(config) + _secret())
+
+
+def _changed(config: Config) -> list[tuple[str, str]]:
+    """The settings changed from the admin pages, which win over .env (`config list`)."""
+    changed = changed_in_file(config.database_path)
+    if not changed:
+        return []
+    said = ", ".join(f"{row['key'].upper()}={row['value']} ({row['updated_by']}, {row['updated_at'][:10]})"
+                     for row in changed)
+    return [("ok", f"réglages changés depuis l'administration, prioritaires sur le .env : {said} "
+                   "(config list ; config reset NOM pour revenir au .env)")]
 
 
 def check(config: Config) -> int:

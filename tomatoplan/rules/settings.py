@@ -10,11 +10,14 @@ scheduler, the log level, the backups) registers with `on_change` and is told at
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import ipaddress
 import json
 import logging
 import math
+import os
+import sqlite3
 from typing import Any, Callable
 
 from ..base import clock, sqlfiles
@@ -110,6 +113,19 @@ def shown(value: Any) -> str:
     if isinstance(value, tuple):
         return ",".join(str(item) for item in value)
     return "" if value is None else str(value)
+
+
+def changed_in_file(path: str) -> list[dict]:
+    """The settings a database file holds over .env ({key, value, updated_at, updated_by}), read
+    without opening it for writing (`check`); [] when the file or the table is not there."""
+    if not os.path.exists(path):
+        return []
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            conn.row_factory = sqlite3.Row
+            return [dict(row) for row in conn.execute(Q.settings_all)]
+    except sqlite3.Error:
+        return []
 
 
 class RuntimeSettings:
