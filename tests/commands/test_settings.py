@@ -3,7 +3,6 @@ from the command line (the way back when a change keeps everybody out)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import sqlite3
 
@@ -14,16 +13,15 @@ from tomatoplan.rules.activity import Actor
 from tomatoplan.rules.settings import RuntimeSettings
 
 
-def change_from_the_admin_page(folder, values: dict) -> None:
-    """What PATCH /admin/config stores, written to this folder's database."""
-    async def change() -> None:
-        db = Database(str(folder / "data" / "tomatoplan.db"), readers=1)
-        await db.open()
-        try:
-            await RuntimeSettings(Config()).change(db, Actor("ADMIN"), values, "127.0.0.1")
-        finally:
-            await db.close()
-    asyncio.run(change())
+async def change_from_the_admin_page(folder, values: dict) -> None:
+    """What PATCH /admin/config stores, written to this folder's database (on the test's own
+    event loop: a second loop left behind by asyncio.run would leak its sockets)."""
+    db = Database(str(folder / "data" / "tomatoplan.db"), readers=1)
+    await db.open()
+    try:
+        await RuntimeSettings(Config()).change(db, Actor("ADMIN"), values, "127.0.0.1")
+    finally:
+        await db.close()
 
 
 def stored(folder) -> list:
@@ -31,10 +29,10 @@ def stored(folder) -> list:
         return conn.execute("SELECT key FROM settings ORDER BY key").fetchall()
 
 
-def test_a_sysadmin_sees_and_undoes_what_was_changed_from_the_admin_pages(tmp_path):
+async def test_a_sysadmin_sees_and_undoes_what_was_changed_from_the_admin_pages(tmp_path):
     (tmp_path / ".env").write_text("TOMATOPLAN_AUTO_BACKUP_HOUR=3\n")
     assert run(tmp_path, "user", "add", "chef", "--role", "admin").returncode == 0
-    change_from_the_admin_page(tmp_path, {"auto_backup_hour": 5, "allowed_networks": ["10.0.0.0/8"]})
+    await change_from_the_admin_page(tmp_path, {"auto_backup_hour": 5, "allowed_networks": ["10.0.0.0/8"]})
     listed = run(tmp_path, "config", "list")
     assert listed.returncode == 0, listed.stderr
     lines = {line.split()[0]: line for line in listed.stdout.splitlines()}
@@ -56,19 +54,19 @@ def test_a_sysadmin_sees_and_undoes_what_was_changed_from_the_admin_pages(tmp_pa
                         "Configuration : ALLOWED_NETWORKS : 10.0.0.0/8 → (vide)")
 
 
-def test_an_unknown_or_missing_name_changes_nothing(tmp_path):
+async def test_an_unknown_or_missing_name_changes_nothing(tmp_path):
     assert run(tmp_path, "user", "add", "chef", "--role", "admin").returncode == 0
-    change_from_the_admin_page(tmp_path, {"log_level": "DEBUG"})
+    await change_from_the_admin_page(tmp_path, {"log_level": "DEBUG"})
     unknown = run(tmp_path, "config", "reset", "PORT")
     assert unknown.returncode == 1 and "réglage inconnu : PORT" in unknown.stderr
     assert run(tmp_path, "config", "reset").returncode == 1
     assert stored(tmp_path) == [("log_level",)]
 
 
-def test_check_names_the_settings_that_win_over_the_env_file(tmp_path):
+async def test_check_names_the_settings_that_win_over_the_env_file(tmp_path):
     assert run(tmp_path, "backup").returncode == 0
     assert "réglages changés" not in run(tmp_path, "check").stdout
-    change_from_the_admin_page(tmp_path, {"token_ttl_hours": 2})
+    await change_from_the_admin_page(tmp_path, {"token_ttl_hours": 2})
     checked = run(tmp_path, "check")
     assert checked.returncode == 0, checked.stdout
     assert "OK        réglages changés depuis l'administration, prioritaires sur le .env : " \
