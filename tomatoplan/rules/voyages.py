@@ -11,6 +11,7 @@ from typing import Optional
 from ..base import sqlfiles
 from ..base.db import Database, Session, WriteSession
 from ..base.errors import Conflict, NotFound, invalid, raise_if_invalid, raise_if_stale
+from ..base.formats import WEEKDAYS
 from .activity import Actor
 from .hours import hours_errors
 from .records import Records, api_values, meta
@@ -18,8 +19,8 @@ from .skills import skill_with_code
 
 Q = sqlfiles.load("voyages")
 
-# ISO weekday order: lundi is 1, dimanche 7.
-JOURS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+# ISO weekday order (lundi is 1, dimanche 7): the days as the API reads and stores them.
+JOURS = WEEKDAYS
 VOYAGE_FIELDS = ("code", "nom", "origine", "destination", "heure_debut", "heure_fin", "jours",
                  "competences_requises", "actif", "notes")
 VOYAGE_DEFAULTS = {"nom": None, "origine": None, "destination": None, "heure_debut": None,
