@@ -142,3 +142,12 @@ async def test_an_empty_day_copies_nothing_with_200(admin):
     assert response.status == 200
     assert await response.json() == {**COPY, "creees": [], "existantes": [], "non_repris": [],
                                      "montants_copies": True}
+
+
+async def test_the_document_declares_the_422_an_impossible_date_gets(client, admin):
+    document = await (await client.get("/openapi.json")).json()
+    for path, method in (("/jours/{date}", "get"), ("/jours/{date}/validation", "post"),
+                         ("/jours/{date}/validation", "delete")):
+        assert "422" in document["paths"][path][method]["responses"], (path, method)
+        response = await admin.request(method.upper(), path.replace("{date}", "2024-02-30"))
+        assert response.status == 422, (path, method)

@@ -88,6 +88,7 @@ async def copy_missions(request: web.Request) -> web.Response:
 
 @routes.get("/jours/{date}", name="jour")
 @endpoint(Permission.READ_PLANNING, "Un jour : validé ou non, par qui, quand", tag=TAG,
+          errors=(422,),
           responses={200: ("Le jour", JOUR_SCHEMA, "application/json")})
 async def get_jour(request: web.Request) -> web.Response:
     return json_response(await jours.get_jour(request.app[DB], path_date(request)))
@@ -98,6 +99,7 @@ async def get_jour(request: web.Request) -> web.Response:
           description="Dès lors, seuls les rôles qui ont `jours.validate` créent, modifient ou "
                       "suppriment ses missions ; les autres reçoivent 409 `jour_valide`. 201 quand le "
                       "jour vient d'être validé, 200 s'il l'était déjà (la première validation reste).",
+          errors=(422,),
           responses={201: ("Jour validé", JOUR_SCHEMA, "application/json"),
                      200: ("Jour déjà validé", JOUR_SCHEMA, "application/json")})
 async def validate_jour(request: web.Request) -> web.Response:
@@ -110,6 +112,7 @@ async def validate_jour(request: web.Request) -> web.Response:
 @endpoint(Permission.VALIDATE_DAYS, "Rouvrir un jour validé", tag=TAG,
           description="Ses missions redeviennent modifiables par tous les rôles qui modifient les "
                       "missions. Un jour qui n'était pas validé reste tel quel (200 aussi).",
+          errors=(422,),
           responses={200: ("Jour rouvert", JOUR_SCHEMA, "application/json")})
 async def reopen_jour(request: web.Request) -> web.Response:
     db, actor = writer(request)
